@@ -1,0 +1,61 @@
+import { AGENT_VERSION } from './version.js';
+import { AgentError } from './errors.js';
+import { EXIT } from './exit.js';
+
+/**
+ * `pos-agent <command>`. Each command is loaded only when asked for, so the daemon on a terminal
+ * never loads the broker, the simulator or the technician client.
+ */
+
+const USAGE = `pos-agent ${AGENT_VERSION}: health agent for payment terminals
+
+Usage:
+  pos-agent run --config FILE        the on-device daemon
+  pos-agent demo [--forever]         a simulated terminal, an embedded broker and the agent, shown live
+  pos-agent check-config FILE        validate a config file; exit 0 or 2
+  pos-agent --version
+
+Exit codes: 0 clean, 2 bad usage or invalid config, 1 fatal.`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run.js')).runCommand,
+  'check-config': async () => (await import('./check-config.js')).checkConfigCommand,
+  demo: async () => (await import('../sim/demo.js')).demoCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${AGENT_VERSION}\n`);
+    return EXIT.OK;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`pos-agent: unknown command "${name}"\n\n${USAGE}\n`);
+    return EXIT.USAGE;
+  }
+  return (await load())(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // A library handle left open must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 2_000).unref();
+  },
+  (error: unknown) => {
+    if (error instanceof AgentError && error.code === 'USAGE') {
+      process.stderr.write(`pos-agent: ${error.message}\n`);
+      process.exitCode = EXIT.USAGE;
+      return;
+    }
+    process.stderr.write(`pos-agent: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = EXIT.FATAL;
+  },
+);

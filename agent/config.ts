@@ -1,0 +1,207 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ALWAYS_POLLED, allThresholdDefaults, DEVICES } from '../drivers/index.js';
+import { thresholdsSchema } from '../drivers/thresholds.js';
+import { DEVICE_NAMES, type DeviceName } from '../protocol/devices.js';
+
+/**
+ * The one schema of the config file (SPEC.md section 3). The TypeScript type is derived from it,
+ * so the two cannot drift. Unknown keys are errors: a typo must not silently disable a device.
+ */
+
+const BROKER_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:']);
+
+function isBrokerUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return BROKER_PROTOCOLS.has(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const devicesShape: Record<string, z.ZodType> = {};
+for (const name of DEVICE_NAMES) {
+  const module = DEVICES[name];
+  if (module) devicesShape[name] = module.config.optional();
+}
+
+const mqttSchema = z.strictObject({
+  url: z.string().refine(isBrokerUrl, 'not a broker URL (mqtt://, mqtts://, ws:// or wss:// with a host)'),
+  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+  topicRoot: z
+    .string()
+    .regex(/^[^/#+\s](?:[^#+\s]*[^/#+\s])?$/, 'a topic prefix without wildcards, spaces, or a leading or trailing slash')
+    .default('pos/v1'),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  ca: z.string().min(1).optional(),
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+  keepaliveSeconds: z.int().min(5).max(65_535).default(120),
+});
+
+export const configSchema = z
+  .strictObject({
+    terminalId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, '1 to 64 letters, digits, "_" or "-"'),
+    mqtt: mqttSchema,
+    heartbeatSeconds: z.number().min(1).max(86_400).default(60),
+    stateDir: z.string().min(1).default('/var/lib/pos-agent'),
+    logDir: z.string().min(1).default('/var/log/pos-agent'),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    sysfsRoot: z.string().min(1).default('/sys'),
+    procRoot: z.string().min(1).default('/proc'),
+    technicianKeys: z
+      .array(z.strictObject({ kid: z.string().min(1).max(128), publicKey: z.string().min(1) }))
+      .default([]),
+    devices: z.strictObject(devicesShape).default({}),
+    thresholds: thresholdsSchema(allThresholdDefaults()),
+    outbox: z
+      .strictObject({ maxBytes: z.int().min(64 * 1024).max(1024 * 1024 * 1024).default(8 * 1024 * 1024) })
+      .default({ maxBytes: 8 * 1024 * 1024 }),
+  })
+  .superRefine((config, context) => {
+    if (Boolean(config.mqtt.cert) !== Boolean(config.mqtt.key)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['mqtt', config.mqtt.cert ? 'key' : 'cert'],
+        message: 'a client certificate needs both cert and key',
+      });
+    }
+    const seen = new Set<string>();
+    config.technicianKeys.forEach((key, index) => {
+      if (seen.has(key.kid)) {
+        context.addIssue({ code: 'custom', path: ['technicianKeys', index, 'kid'], message: `kid ${key.kid} is listed twice` });
+      }
+      seen.add(key.kid);
+    });
+  });
+
+export type AgentConfig = z.output<typeof configSchema>;
+
+export interface ConfigProblem {
+  /** Where the problem is, as a JSON path: `devices.battery.pollSeconds`, `technicianKeys[0].kid`. */
+  path: string;
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; problems: ConfigProblem[] };
+
+const ENV_OVERRIDES: [variable: string, key: 'url' | 'username' | 'password'][] = [
+  ['POS_AGENT_MQTT_URL', 'url'],
+  ['POS_AGENT_MQTT_USERNAME', 'username'],
+  ['POS_AGENT_MQTT_PASSWORD', 'password'],
+];
+
+/** Validates a parsed config; environment variables override the broker URL and credentials. */
+export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd()): ConfigResult {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, problems: [{ path: '$', message: 'the config must be a JSON object' }] };
+  }
+  const raw = structuredClone(input) as Record<string, unknown>;
+  for (const [variable, key] of ENV_OVERRIDES) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    const mqtt = typeof raw.mqtt === 'object' && raw.mqtt !== null ? (raw.mqtt as Record<string, unknown>) : {};
+    raw.mqtt = { ...mqtt, [key]: value };
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, problems: parsed.error.issues.flatMap(describeIssue) };
+
+  const config = resolvePaths(parsed.data, baseDir);
+  const problems = checkFiles(config);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
+}
+
+/** Reads and validates a config file; every problem comes back, each with its path. */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    return { ok: false, problems: [{ path: '$', message: `cannot read ${file}: ${(error as Error).message}` }] };
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problems: [{ path: '$', message: `not valid JSON: ${jsonErrorWhere(text, error as Error)}` }] };
+  }
+  return parseConfig(input, env, path.dirname(path.resolve(file)));
+}
+
+/** The devices this config polls: the configured ones and those that are always polled. */
+export function polledDevices(config: AgentConfig): DeviceName[] {
+  return DEVICE_NAMES.filter(
+    (name) => ALWAYS_POLLED.includes(name) || (config.devices as Record<string, unknown>)[name] !== undefined,
+  );
+}
+
+export function formatProblems(problems: ConfigProblem[]): string {
+  return problems.map((problem) => `${problem.path}: ${problem.message}`).join('\n');
+}
+
+function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
+  const at = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key' }));
+  }
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
+    return [{ path: at, message: `required (${issue.expected})` }];
+  }
+  return [{ path: at, message: issue.message }];
+}
+
+function formatPath(segments: readonly PropertyKey[]): string {
+  if (segments.length === 0) return '$';
+  return segments
+    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index > 0 ? '.' : ''}${String(segment)}`))
+    .join('');
+}
+
+/** Relative paths in a config file are relative to the file, not to the folder the agent started in. */
+function resolvePaths(config: AgentConfig, baseDir: string): AgentConfig {
+  const resolve = (value: string) => path.resolve(baseDir, value);
+  const mqtt = { ...config.mqtt };
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const value = mqtt[key];
+    if (value !== undefined) mqtt[key] = resolve(value);
+  }
+  return {
+    ...config,
+    mqtt,
+    stateDir: resolve(config.stateDir),
+    logDir: resolve(config.logDir),
+    sysfsRoot: resolve(config.sysfsRoot),
+    procRoot: resolve(config.procRoot),
+  };
+}
+
+function checkFiles(config: AgentConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const file = config.mqtt[key];
+    if (file === undefined) continue;
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch (error) {
+      problems.push({ path: `mqtt.${key}`, message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` });
+    }
+  }
+  return problems;
+}
+
+function jsonErrorWhere(text: string, error: Error): string {
+  const position = /position (\d+)/.exec(error.message);
+  if (!position) return error.message;
+  const offset = Number(position[1]);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
+}

@@ -1,0 +1,144 @@
+import type { FaultRule, Sample } from '../drivers/types.js';
+import type { DeviceName } from '../protocol/devices.js';
+import { FAULTS, type FaultCode } from '../protocol/faults.js';
+import type { Severity } from '../protocol/faults.js';
+
+/**
+ * The one fault engine for every device. Rules say, sample by sample, whether a fault's condition
+ * holds; the engine applies debounce (N consecutive samples), raises each fault once per episode,
+ * clears it with the same id, and keeps the active set in a store that survives restarts.
+ */
+
+export interface ActiveFault {
+  /** `f-<seq>`: the sequence number of the raise message, unique per terminal. */
+  id: string;
+  code: FaultCode;
+  device: DeviceName;
+  severity: Severity;
+  raisedAt: number;
+  message: string;
+  detail: Record<string, unknown>;
+  /** The seq of its raise message, also what orders faults raised in the same millisecond. */
+  raiseSeq: number;
+}
+
+export type FaultTransition =
+  | { state: 'raised'; fault: ActiveFault; seq: number }
+  | { state: 'cleared'; fault: ActiveFault; seq: number; clearedAt: number; detail: Record<string, unknown> };
+
+export interface ActiveFaultStore {
+  load(): ActiveFault[];
+  save(faults: ActiveFault[]): void;
+}
+
+export interface FaultEngineOptions {
+  store: ActiveFaultStore;
+  /** Takes the next sequence number from the outbox, for the message about to be announced. */
+  reserveSeq(): number;
+  /**
+   * Publishes a transition with the seq it carries. A raise is saved in the store before it is
+   * announced and a clear after, so a crash in between repeats a message but never leaves a
+   * raise that no clear will follow (SPEC.md section 4, faults across restarts).
+   */
+  announce(transition: FaultTransition): void;
+}
+
+interface Debounce {
+  holding: number;
+  clearing: number;
+}
+
+export class FaultEngine {
+  private readonly active = new Map<FaultCode, ActiveFault>();
+  private readonly rules = new Map<DeviceName, FaultRule<unknown>[]>();
+  private readonly debounce = new Map<FaultCode, Debounce>();
+
+  constructor(private readonly options: FaultEngineOptions) {
+    for (const fault of options.store.load()) this.active.set(fault.code, fault);
+  }
+
+  /** Rules of one device; counters start afresh (a reload), the active faults stay. */
+  setRules(device: DeviceName, rules: FaultRule<unknown>[]): void {
+    this.rules.set(device, rules);
+    for (const rule of rules) this.debounce.set(rule.code, { holding: 0, clearing: 0 });
+  }
+
+  /** Feeds one sample of one device to its rules; returns what changed. */
+  observe(device: DeviceName, sample: Sample<unknown>): FaultTransition[] {
+    const transitions: FaultTransition[] = [];
+    for (const rule of this.rules.get(device) ?? []) {
+      const assessment = rule.assess(sample);
+      const counters = this.debounce.get(rule.code)!;
+      const fault = this.active.get(rule.code);
+      if (assessment === undefined) {
+        counters.holding = 0;
+        counters.clearing = 0;
+      } else if (assessment.holds) {
+        counters.holding += 1;
+        counters.clearing = 0;
+        if (!fault && (assessment.now || counters.holding >= rule.raisePolls)) {
+          transitions.push(this.raise(rule.code, sample.at, assessment.detail ?? {}));
+        }
+      } else {
+        counters.clearing += 1;
+        counters.holding = 0;
+        if (fault && (assessment.now || counters.clearing >= rule.clearPolls)) {
+          transitions.push(this.clear(fault, sample.at, assessment.detail ?? {}));
+        }
+      }
+    }
+    return transitions;
+  }
+
+  /** Clears every active fault of devices that are no longer polled (a config change across a restart). */
+  retireDevices(polled: readonly DeviceName[], at: number): FaultTransition[] {
+    return [...this.active.values()]
+      .filter((fault) => !polled.includes(fault.device))
+      .map((fault) => this.clear(fault, at, { reason: 'device no longer configured' }));
+  }
+
+  /** Active faults in `reasons` order: critical first, each group in the order raised. */
+  list(): ActiveFault[] {
+    return [...this.active.values()].sort(
+      (a, b) => severityRank(a.severity) - severityRank(b.severity) || a.raiseSeq - b.raiseSeq,
+    );
+  }
+
+  private raise(code: FaultCode, at: number, detail: Record<string, unknown>): FaultTransition {
+    const definition = FAULTS[code];
+    const seq = this.options.reserveSeq();
+    const fault: ActiveFault = {
+      id: `f-${seq}`,
+      code,
+      device: definition.device,
+      severity: definition.severity,
+      raisedAt: at,
+      message: definition.message,
+      detail: compact(detail),
+      raiseSeq: seq,
+    };
+    this.active.set(code, fault);
+    this.options.store.save(this.list());
+    const transition: FaultTransition = { state: 'raised', fault, seq };
+    this.options.announce(transition);
+    return transition;
+  }
+
+  private clear(fault: ActiveFault, at: number, detail: Record<string, unknown>): FaultTransition {
+    const seq = this.options.reserveSeq();
+    const transition: FaultTransition = { state: 'cleared', fault, seq, clearedAt: at, detail: compact(detail) };
+    this.options.announce(transition);
+    this.active.delete(fault.code);
+    this.options.store.save(this.list());
+    return transition;
+  }
+}
+
+function severityRank(severity: Severity): number {
+  return severity === 'critical' ? 0 : 1;
+}
+
+/** Drops undefined values so that a detail serialises the same before and after a restart. */
+function compact(detail: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(detail).filter(([, value]) => value !== undefined));
+}

@@ -1,0 +1,241 @@
+import { EventEmitter } from 'node:events';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { Backoff } from './backoff.js';
+import type { Clock, Timer } from './clock.js';
+import { errorMessage } from './errors.js';
+
+/**
+ * One MQTT connection, kept up with our own backoff. Each attempt uses a fresh MQTT.js client
+ * with its reconnect turned off: what was in flight on a lost connection is the outbox's to send
+ * again, so MQTT.js's in-memory store never holds anything that matters.
+ */
+
+export interface LastWill {
+  topic: string;
+  payload: Buffer;
+  /** MQTT 5 will delay: a short drop does not flap the terminal offline. */
+  delaySeconds?: number;
+}
+
+export interface LinkOptions {
+  url: string;
+  clientId: string;
+  protocolVersion: 4 | 5;
+  keepaliveSeconds: number;
+  username?: string;
+  password?: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** MQTT 5 session expiry; at least the will delay, or the broker sends the will early. */
+  sessionExpirySeconds?: number;
+  /** Asked before every attempt: the will carries that connection's session number. */
+  will(): LastWill;
+  subscriptions: string[];
+  clock: Clock;
+  log: Logger;
+  random?: () => number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** A connection that lasted this long resets the backoff. */
+  stableMs?: number;
+  connect?: typeof mqtt.connect;
+}
+
+export interface LinkFigures {
+  up: boolean;
+  connects: number;
+  attempts: number;
+  connectedSince?: number;
+  lastError?: string;
+  nextAttemptAt?: number;
+}
+
+export interface PublishOptions {
+  retain?: boolean;
+  correlationData?: Buffer;
+}
+
+export class MqttLink extends EventEmitter<{
+  up: [];
+  down: [];
+  message: [topic: string, payload: Buffer, correlationData: Buffer | undefined];
+}> {
+  private client: MqttClient | undefined;
+  private readonly backoff: Backoff;
+  private retryTimer: Timer | undefined;
+  private stableTimer: Timer | undefined;
+  private stopped = false;
+  private connectedSince: number | undefined;
+  private connects = 0;
+  private attempts = 0;
+  private nextAttemptAt: number | undefined;
+  private lastError: string | undefined;
+  private loggedError: string | undefined;
+
+  constructor(private readonly options: LinkOptions) {
+    super();
+    this.backoff = new Backoff(options.backoffBaseMs, options.backoffMaxMs, options.random);
+  }
+
+  get isUp(): boolean {
+    return this.connectedSince !== undefined;
+  }
+
+  figures(): LinkFigures {
+    return {
+      up: this.isUp,
+      connects: this.connects,
+      attempts: this.attempts,
+      connectedSince: this.connectedSince,
+      lastError: this.lastError,
+      nextAttemptAt: this.nextAttemptAt,
+    };
+  }
+
+  start(): void {
+    this.attempt();
+  }
+
+  /** QoS 1; resolves on PUBACK, rejects when the connection goes first. */
+  publish(topic: string, payload: Buffer | string, options: PublishOptions = {}): Promise<void> {
+    const client = this.client;
+    if (!client || !this.isUp) return Promise.reject(new Error('not connected'));
+    const publishOptions: IClientPublishOptions = { qos: 1, retain: options.retain ?? false };
+    if (this.options.protocolVersion === 5 && options.correlationData) {
+      publishOptions.properties = { correlationData: options.correlationData };
+    }
+    return new Promise((resolve, reject) => {
+      client.publish(topic, payload, publishOptions, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /**
+   * Ends the connection on purpose: publishes `farewell` (the clean-offline state) if connected,
+   * then disconnects normally, so that the broker discards the will.
+   */
+  async stop(farewell?: { topic: string; payload: Buffer; timeoutMs: number }): Promise<void> {
+    this.stopped = true;
+    this.options.clock.clearTimeout(this.retryTimer);
+    this.options.clock.clearTimeout(this.stableTimer);
+    const client = this.client;
+    if (!client) return;
+    if (farewell && this.isUp) {
+      await withTimeout(this.publish(farewell.topic, farewell.payload, { retain: true }), farewell.timeoutMs, this.options.clock).catch(
+        (error: unknown) => this.options.log.warn({ err: errorMessage(error) }, 'clean-offline state not acknowledged'),
+      );
+    }
+    this.connectedSince = undefined;
+    await new Promise<void>((resolve) => {
+      const force = this.options.clock.setTimeout(() => client.end(true, () => resolve()), 1_000);
+      client.end(false, { reasonCode: 0 }, () => {
+        this.options.clock.clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  private attempt(): void {
+    if (this.stopped) return;
+    this.nextAttemptAt = undefined;
+    this.attempts += 1;
+    const { options } = this;
+    const will = options.will();
+    const v5 = options.protocolVersion === 5;
+    const clientOptions: IClientOptions = {
+      clientId: options.clientId,
+      protocolVersion: options.protocolVersion,
+      keepalive: options.keepaliveSeconds,
+      // MQTT 5 keeps the session across a short drop, so the will delay can hold the will back.
+      clean: !v5,
+      reconnectPeriod: 0,
+      connectTimeout: 30_000,
+      username: options.username,
+      password: options.password,
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      will: {
+        topic: will.topic,
+        payload: will.payload,
+        qos: 1,
+        retain: true,
+        ...(v5 && will.delaySeconds ? { properties: { willDelayInterval: will.delaySeconds } } : {}),
+      },
+      ...(v5 ? { properties: { sessionExpiryInterval: options.sessionExpirySeconds ?? 60 } } : {}),
+    };
+    const client = (options.connect ?? mqtt.connect)(options.url, clientOptions);
+    this.client = client;
+
+    client.on('connect', () => {
+      if (client !== this.client) return;
+      this.connects += 1;
+      this.connectedSince = options.clock.now();
+      this.lastError = undefined;
+      this.loggedError = undefined;
+      this.stableTimer = options.clock.setTimeout(() => this.backoff.reset(), options.stableMs ?? 60_000);
+      options.log.info({ url: redactUrl(options.url), attempts: this.attempts }, 'connected to broker');
+      for (const topic of options.subscriptions) {
+        client.subscribe(topic, { qos: 1 }, (error) => {
+          if (error) options.log.error({ topic, err: errorMessage(error) }, 'subscribe failed');
+        });
+      }
+      this.emit('up');
+    });
+    client.on('message', (topic, payload, packet) => {
+      if (client !== this.client) return;
+      this.emit('message', topic, payload, packet.properties?.correlationData);
+    });
+    client.on('error', (error) => {
+      if (client !== this.client) return;
+      this.lastError = errorMessage(error);
+    });
+    client.on('close', () => {
+      if (client !== this.client) return;
+      client.removeAllListeners('message');
+      client.end(true);
+      const wasUp = this.isUp;
+      this.connectedSince = undefined;
+      this.options.clock.clearTimeout(this.stableTimer);
+      if (wasUp) this.emit('down');
+      if (this.stopped) return;
+      const delay = this.backoff.next();
+      this.nextAttemptAt = options.clock.now() + delay;
+      const reason = this.lastError ?? (wasUp ? 'connection lost' : 'connection closed');
+      const fields = { url: redactUrl(options.url), reason, retryInMs: delay };
+      if (reason !== this.loggedError || wasUp) options.log.warn(fields, wasUp ? 'lost the broker' : 'cannot reach the broker');
+      else options.log.debug(fields, 'cannot reach the broker');
+      this.loggedError = reason;
+      this.lastError = undefined;
+      this.retryTimer = options.clock.setTimeout(() => this.attempt(), delay);
+    });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, clock: Clock): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = clock.setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clock.clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clock.clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** A broker URL for a log line: never its password. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import type { DeviceModule } from '../types.js';
+import type { BatteryReading } from './codec.js';
+import { createBatteryDriver, type BatteryConfig } from './driver.js';
+import { BATTERY_THRESHOLDS, batteryRules } from './faults.js';
+
+const supplyName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a folder name under class/power_supply');
+
+export const battery: DeviceModule<BatteryConfig, BatteryReading> = {
+  name: 'battery',
+  config: z.strictObject({
+    supply: supplyName.optional(),
+    mains: supplyName.optional(),
+    pollSeconds: z.number().min(0.1).max(86_400).default(30),
+  }),
+  thresholds: BATTERY_THRESHOLDS,
+  pollSeconds: (config) => config.pollSeconds,
+  create: createBatteryDriver,
+  rules: batteryRules,
+  heartbeat(sample) {
+    if (!sample.ok) return { online: false };
+    const r = sample.reading;
+    if (!r.present) return { present: false, mainsOnline: r.mainsOnline };
+    return { percent: r.percent, status: r.status, temperatureC: r.temperatureC, mainsOnline: r.mainsOnline };
+  },
+};

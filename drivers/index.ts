@@ -1,0 +1,32 @@
+import type { DeviceName } from '../protocol/devices.js';
+import type { FaultCode } from '../protocol/faults.js';
+import { battery } from './battery/index.js';
+import { system } from './system/index.js';
+import type { ThresholdDefaults } from './thresholds.js';
+import type { DeviceModule } from './types.js';
+
+/**
+ * The registry: each device name maps to its module, under the same name as its config key and
+ * its folder. Nothing registers itself by being imported.
+ */
+export const DEVICES: Partial<Record<DeviceName, DeviceModule<any, any>>> = {
+  battery,
+  system,
+};
+
+/** The devices that are polled without being configured. */
+export const ALWAYS_POLLED: readonly DeviceName[] = ['system'];
+
+export function deviceModule(name: DeviceName): DeviceModule<any, any> {
+  const module = DEVICES[name];
+  if (!module) throw new Error(`no driver for device ${name}`);
+  return module;
+}
+
+export function allThresholdDefaults(): ThresholdDefaults {
+  const defaults: ThresholdDefaults = {};
+  for (const module of Object.values(DEVICES)) {
+    for (const [code, values] of Object.entries(module.thresholds)) defaults[code as FaultCode] = values;
+  }
+  return defaults;
+}

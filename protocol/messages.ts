@@ -1,0 +1,94 @@
+import type { DeviceName } from './devices.js';
+import type { FaultCode, Severity } from './faults.js';
+
+/**
+ * The payload of every topic (SPEC.md section 4), one table so that the agent, the technician
+ * client and the simulator agree on it. Times are integer milliseconds since the epoch.
+ */
+
+export type Availability = 'IN_SERVICE' | 'DEGRADED' | 'OUT_OF_SERVICE' | 'MAINTENANCE';
+
+/** `reasons` holds fault codes, and `MAINTENANCE` first while maintenance mode is on. */
+export type Reason = FaultCode | 'MAINTENANCE';
+
+export interface BirthMessage {
+  online: true;
+  ts: number;
+  session: number;
+  boot: string;
+  agentVersion: string;
+  heartbeatSeconds: number;
+  devices: DeviceName[];
+}
+
+export interface OfflineMessage {
+  online: false;
+  session: number;
+  reason: 'lost' | 'shutdown';
+  ts?: number;
+}
+
+export type StateMessage = BirthMessage | OfflineMessage;
+
+export interface HeartbeatMessage {
+  seq: number;
+  ts: number;
+  availability: Availability;
+  reasons: Reason[];
+  printer?: Record<string, unknown>;
+  cardReader?: Record<string, unknown>;
+  battery?: Record<string, unknown>;
+  network?: Record<string, unknown>;
+  system?: Record<string, unknown>;
+  outbox: { depth: number; dropped: number };
+}
+
+export interface FaultMessage {
+  seq: number;
+  ts: number;
+  id: string;
+  device: DeviceName;
+  code: FaultCode;
+  severity: Severity;
+  state: 'raised' | 'cleared';
+  raisedAt: number;
+  clearedAt?: number;
+  message: string;
+  detail: Record<string, unknown>;
+}
+
+export interface ActiveFaultSummary {
+  id: string;
+  device: DeviceName;
+  code: FaultCode;
+  severity: Severity;
+  raisedAt: number;
+  message: string;
+}
+
+export interface FaultsSnapshot {
+  ts: number;
+  availability: Availability;
+  reasons: Reason[];
+  active: ActiveFaultSummary[];
+  maintenance?: { reason?: string; until?: number };
+}
+
+export type ReplyErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'EXPIRED' | 'REPLAY' | 'UNKNOWN_OP' | 'BUSY' | 'FAILED';
+
+export type ReplyMessage =
+  | { seq: number; ts: number; id: string | null; ok: true; data: unknown; part: number; parts: number }
+  | { seq: number; ts: number; id: string | null; ok: false; error: { code: ReplyErrorCode; message: string } };
+
+export interface TopicPayloads {
+  state: StateMessage;
+  heartbeat: HeartbeatMessage;
+  fault: FaultMessage;
+  faults: FaultsSnapshot;
+  cmd: string;
+  reply: ReplyMessage;
+}
+
+/** The topics whose messages carry `seq` and go through the durable outbox. */
+export type SequencedKind = 'heartbeat' | 'fault' | 'reply';
+export const SEQUENCED_KINDS: readonly SequencedKind[] = ['heartbeat', 'fault', 'reply'];

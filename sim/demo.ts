@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Agent } from '../agent/agent.js';
+import { parseCommandArgs } from '../agent/args.js';
+import { systemClock } from '../agent/clock.js';
+import { formatProblems, parseConfig } from '../agent/config.js';
+import { EXIT } from '../agent/exit.js';
+import { createLog } from '../agent/log.js';
+import { startBroker } from './broker.js';
+import { ConsoleView } from './console-view.js';
+import { ScenarioRunner } from './scenario.js';
+import { DEMO_SCENARIO } from './scenarios.js';
+import { SimTerminal } from './terminal.js';
+
+const TERMINAL_ID = 'DEMO-0001';
+
+/**
+ * `pos-agent demo`: an embedded broker, one simulated terminal, the agent, and a scripted day,
+ * shown as a back end sees it. Ends after the scenario, or repeats it with `--forever`.
+ */
+export async function demoCommand(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, { forever: { type: 'boolean' }, keep: { type: 'boolean' } });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pos-agent-demo-'));
+  const broker = await startBroker();
+  const terminal = new SimTerminal(dir);
+  const raw = terminal.agentConfig({
+    brokerUrl: broker.url,
+    terminalId: TERMINAL_ID,
+    protocolVersion: 4,
+    heartbeatSeconds: 5,
+    batteryPollSeconds: 1,
+    systemPollSeconds: 5,
+  });
+  // The demo's broker is its own: environment overrides meant for a real broker do not apply.
+  const parsed = parseConfig(raw, {});
+  if (!parsed.ok) throw new Error(`demo config is invalid:\n${formatProblems(parsed.problems)}`);
+
+  const logging = createLog({ level: 'info', logDir: terminal.logDir, stderr: false });
+  const agent = new Agent(parsed.config, { log: logging.log });
+  const view = new ConsoleView(broker.url, 'pos/v1', TERMINAL_ID);
+  await view.start();
+
+  let runner: ScenarioRunner | undefined;
+  let interrupted = false;
+  const interrupt = () => {
+    interrupted = true;
+    runner?.stop();
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+
+  let started = false;
+  do {
+    runner = new ScenarioRunner(
+      terminal,
+      DEMO_SCENARIO,
+      systemClock,
+      (step) => step.note && view.narrate(step.note),
+      (error) => view.narrate(`scenario error: ${error.message}`),
+    );
+    const played = runner.run();
+    if (!started) {
+      await agent.start();
+      started = true;
+    }
+    await played;
+  } while (values.forever && !interrupted);
+
+  await agent.stop();
+  // Let the view receive the clean-offline state before it disconnects.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await view.stop();
+  await broker.close();
+  logging.close();
+  if (values.keep) {
+    process.stdout.write(`\nThe simulated terminal, its state and its logs are in ${dir}\n`);
+  } else {
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.stdout.write('\nDemo finished. `pos-agent demo --keep` keeps the terminal folder and the agent log to look at.\n');
+  }
+  return EXIT.OK;
+}

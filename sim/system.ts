@@ -1,0 +1,53 @@
+import type { FileTree } from './file-tree.js';
+
+/** `/proc/meminfo`, `/proc/loadavg` and `/proc/uptime` of a simulated terminal. */
+export interface SystemState {
+  memTotalMb: number;
+  memAvailableMb: number;
+  load: [number, number, number];
+  uptimeSeconds: number;
+}
+
+export const HEALTHY_SYSTEM: SystemState = {
+  memTotalMb: 1024,
+  memAvailableMb: 512,
+  load: [0.12, 0.08, 0.05],
+  uptimeSeconds: 86_400,
+};
+
+export class SimSystem {
+  private state: SystemState = { ...HEALTHY_SYSTEM, load: [...HEALTHY_SYSTEM.load] };
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly tree: FileTree) {
+    this.write();
+  }
+
+  get current(): Readonly<SystemState> {
+    return this.state;
+  }
+
+  set(change: Partial<SystemState>): void {
+    this.state = { ...this.state, ...change };
+    this.write();
+  }
+
+  private write(): void {
+    const s = this.state;
+    const kb = (mb: number) => String(Math.round(mb * 1024)).padStart(8);
+    this.tree.write(
+      'meminfo',
+      [
+        `MemTotal:       ${kb(s.memTotalMb)} kB`,
+        `MemFree:        ${kb(Math.max(0, s.memAvailableMb - 64))} kB`,
+        `MemAvailable:   ${kb(s.memAvailableMb)} kB`,
+        `Buffers:        ${kb(16)} kB`,
+        `Cached:         ${kb(128)} kB`,
+        '',
+      ].join('\n'),
+    );
+    this.tree.write('loadavg', `${s.load.map((value) => value.toFixed(2)).join(' ')} 1/123 4567\n`);
+    const uptime = s.uptimeSeconds + (Date.now() - this.startedAt) / 1000;
+    this.tree.write('uptime', `${uptime.toFixed(2)} ${(uptime * 1.8).toFixed(2)}\n`);
+  }
+}
