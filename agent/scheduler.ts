@@ -6,8 +6,9 @@ import { DeviceError, errorMessage } from './errors.js';
 
 /**
  * Polls each device on its own interval. The loop survives every driver: a read that throws is a
- * failed sample (the device is offline), a read that runs past its interval is abandoned and
- * reported the same way, and is never started twice while the first still hangs.
+ * failed sample (the device is offline), a read still running when its next poll is due is
+ * abandoned and reported the same way, and is never started twice while the first still hangs.
+ * Either way a device yields one sample per interval, so "2 polls" debounce means two intervals.
  */
 
 interface Entry {
@@ -18,6 +19,8 @@ interface Entry {
   nextAt: number;
   running?: Promise<void>;
   controller?: AbortController;
+  /** Ends the running poll with a timeout sample, if it has not settled yet. */
+  abandon?: () => void;
   failing?: string;
   polls: number;
   failures: number;
@@ -115,8 +118,8 @@ export class Scheduler {
       if (entry.running) running.push(entry.running);
     }
     let patience: Timer | undefined;
-    await Promise.race([Promise.all(running), new Promise((resolve) => (patience = setTimeout(resolve, 1_000)))]);
-    clearTimeout(patience);
+    await Promise.race([Promise.all(running), new Promise((resolve) => (patience = this.options.clock.setTimeout(() => resolve(undefined), 1_000)))]);
+    this.options.clock.clearTimeout(patience);
     await Promise.all(
       [...this.entries.values()].map((entry) =>
         entry.driver.close?.().catch((error: unknown) => {
@@ -138,7 +141,9 @@ export class Scheduler {
     // After a stall (a suspended process, a busy machine) skip the missed polls, do not burst.
     if (entry.nextAt <= clock.now()) entry.nextAt = clock.now() + entry.intervalMs;
     if (entry.running) {
-      this.report(entry, { ok: false, at: clock.now(), error: new DeviceError('TIMEOUT', 'the previous poll is still running') });
+      // One sample per interval: the hung poll's own timeout first, then "still running".
+      if (entry.abandon) entry.abandon();
+      else this.report(entry, { ok: false, at: clock.now(), error: new DeviceError('TIMEOUT', 'the previous poll is still running') });
     } else {
       void this.poll(entry);
     }
@@ -151,16 +156,16 @@ export class Scheduler {
     const startedAt = clock.now();
     let settled = false;
     const settle = (sample: Sample<unknown>) => {
-      if (settled || !this.started) return;
+      if (settled) return;
       settled = true;
+      entry.abandon = undefined;
       entry.lastDurationMs = clock.now() - startedAt;
-      this.report(entry, sample);
+      if (this.started) this.report(entry, sample);
     };
-    const deadline = clock.setTimeout(() => {
+    entry.abandon = () => {
       controller.abort();
       settle({ ok: false, at: clock.now(), error: new DeviceError('TIMEOUT', `poll did not finish within ${entry.intervalMs} ms`) });
-    }, entry.intervalMs);
-
+    };
     entry.controller = controller;
     const running = (async () => {
       try {
@@ -169,7 +174,6 @@ export class Scheduler {
       } catch (error) {
         settle({ ok: false, at: clock.now(), error: error instanceof Error ? error : new Error(String(error)) });
       } finally {
-        clock.clearTimeout(deadline);
         entry.running = undefined;
         entry.controller = undefined;
       }

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { memoryLog } from '../../test/helpers/log.js';
+import { Outbox } from './outbox.js';
+import { MemoryStore } from './store.js';
+
+async function outbox(maxBytes = 1024 * 1024, store = new MemoryStore()) {
+  const { log, records } = memoryLog();
+  return { outbox: await Outbox.open({ store, maxBytes, log }), store, logs: records };
+}
+
+/** Everything takeable now, in the order the uplink would send it. */
+function takeAll(box: Outbox): number[] {
+  const seqs: number[] = [];
+  for (let record = box.take(); record; record = box.take()) seqs.push(record.seq);
+  return seqs;
+}
+
+describe('outbox', () => {
+  it('gives every message the next seq and builds it with that seq', async () => {
+    const { outbox: box } = await outbox();
+    const first = box.enqueue('heartbeat', (seq) => ({ seq, kind: 'hb' }));
+    const second = box.enqueue('fault', (seq) => ({ seq, kind: 'fault' }));
+    expect([first, second]).toEqual([1, 2]);
+    await box.flush();
+    const record = box.take()!;
+    expect(JSON.parse(record.payload.toString())).toEqual({ seq: 1, kind: 'hb' });
+  });
+
+  it('sends nothing before its fsync, then everything in seq order', async () => {
+    const { outbox: box } = await outbox();
+    for (let i = 0; i < 3; i++) box.enqueue('heartbeat', (seq) => ({ seq }));
+    expect(box.take()).toBeUndefined();
+    await box.flush();
+    expect(takeAll(box)).toEqual([1, 2, 3]);
+  });
+
+  it('keeps a message until it is acknowledged; a lost connection sends it again, in order', async () => {
+    const { outbox: box } = await outbox();
+    for (let i = 0; i < 4; i++) box.enqueue('fault', (seq) => ({ seq }));
+    await box.flush();
+    expect(takeAll(box)).toEqual([1, 2, 3, 4]);
+    box.ack(1);
+    box.ack(2);
+    box.releaseAll();
+    expect(takeAll(box)).toEqual([3, 4]);
+    expect(box.depth).toBe(2);
+  });
+
+  it('evicts the oldest heartbeats at its bound, never a fault or a reply, and counts them', async () => {
+    const { outbox: box, logs } = await outbox(64 * 1024);
+    const pad = 'x'.repeat(1000);
+    box.enqueue('fault', (seq) => ({ seq, pad }));
+    for (let i = 0; i < 80; i++) box.enqueue(i % 20 === 0 ? 'reply' : 'heartbeat', (seq) => ({ seq, pad }));
+    await box.flush();
+    const left = takeAll(box);
+    expect(box.droppedCount).toBeGreaterThan(0);
+    expect(left).toContain(1);
+    for (const reply of [2, 22, 42, 62]) expect(left).toContain(reply);
+    // The survivors are the newest heartbeats: whatever went, went from the front.
+    const isHeartbeat = (seq: number) => seq !== 1 && (seq - 2) % 20 !== 0;
+    const survivors = left.filter(isHeartbeat);
+    const allAfterFirstSurvivor = Array.from({ length: 81 }, (_, i) => i + 1).filter((seq) => isHeartbeat(seq) && seq >= survivors[0]!);
+    expect(survivors).toEqual(allAfterFirstSurvivor);
+    expect(box.droppedCount + left.length).toBe(81);
+    expect(box.figures().liveBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(logs.some((line) => line.msg.includes('oldest heartbeats evicted'))).toBe(true);
+  });
+
+  it('does not evict a heartbeat that is on its way to the broker', async () => {
+    const { outbox: box } = await outbox(64 * 1024);
+    const pad = 'x'.repeat(1000);
+    box.enqueue('heartbeat', (seq) => ({ seq, pad }));
+    await box.flush();
+    expect(box.take()!.seq).toBe(1);
+    for (let i = 0; i < 80; i++) box.enqueue('heartbeat', (seq) => ({ seq, pad }));
+    box.ack(1);
+    expect(box.droppedCount).toBeGreaterThan(0);
+    expect(box.figures().depth + box.droppedCount + 1).toBe(81);
+  });
+
+  it('writes a saved fault raise under its own seq after a restart, and refuses to go back', async () => {
+    const store = new MemoryStore();
+    const first = (await outbox(undefined, store)).outbox;
+    first.enqueue('heartbeat', (seq) => ({ seq }));
+    const reserved = first.reserve(); // the raise whose message never got written
+    expect(reserved).toBe(2);
+
+    const second = (await outbox(undefined, store)).outbox;
+    expect(second.lastWrittenSeq).toBe(1);
+    second.put(reserved, 'fault', { seq: reserved });
+    expect(second.enqueue('heartbeat', (seq) => ({ seq }))).toBe(3);
+    expect(() => second.put(2, 'fault', {})).toThrow();
+  });
+
+  it('keeps a message in memory when the store cannot write it, and says so', async () => {
+    const store = new MemoryStore();
+    store.append = () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    };
+    const { outbox: box, logs } = await outbox(undefined, store);
+    box.enqueue('fault', (seq) => ({ seq }));
+    expect(takeAll(box)).toEqual([1]);
+    box.ack(1);
+    expect(box.depth).toBe(0);
+    expect(logs.some((line) => line.level === 50 && /in memory only/.test(line.msg))).toBe(true);
+  });
+});
