@@ -4,9 +4,11 @@ import path from 'node:path';
 import type mqtt from 'mqtt';
 import type { Logger } from 'pino';
 import { allThresholdDefaults, deviceModule } from '../drivers/index.js';
+import { serialportOpener } from '../drivers/serial/serialport-transport.js';
 import { sysfsAt } from '../drivers/sysfs.js';
+import { tcpProbe } from '../drivers/tcp-probe.js';
 import { resolveThresholds } from '../drivers/thresholds.js';
-import type { DeviceModule, DriverEnv, Sample } from '../drivers/types.js';
+import type { DeviceModule, Driver, DriverEnv, Sample, SelfTest } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
 import type { BirthMessage } from '../protocol/messages.js';
 import { terminalTopics, type TerminalTopics } from '../protocol/topics.js';
@@ -33,6 +35,7 @@ const WILL_DELAY_SECONDS = 30;
 const SESSION_EXPIRY_SECONDS = 60;
 /** SIGTERM to exit within 5 s: at most this long waiting for the outbox to drain. */
 const DRAIN_ON_STOP_MS = 2_500;
+const SELF_TEST_TIMEOUT_MS = 10_000;
 
 export interface AgentDeps {
   log: Logger;
@@ -82,6 +85,7 @@ export class Agent {
   private readonly log: Logger;
   private readonly latest = new Map<DeviceName, Sample<unknown>>();
   private readonly modules = new Map<DeviceName, DeviceModule<unknown, unknown>>();
+  private readonly drivers = new Map<DeviceName, Driver<unknown>>();
   private readonly polled: DeviceName[];
   private outbox!: Outbox;
   private engine!: FaultEngine;
@@ -208,6 +212,36 @@ export class Agent {
     };
   }
 
+  /**
+   * Active self-tests now (the `diag` command): each driver's own, or one read for a driver that
+   * has none. A test that throws or hangs is a failure with its reason, never an exception.
+   */
+  async selfTest(only?: DeviceName): Promise<Partial<Record<DeviceName, SelfTest>>> {
+    const results: Partial<Record<DeviceName, SelfTest>> = {};
+    const devices = [...this.drivers.keys()].filter((name) => only === undefined || name === only);
+    await Promise.all(
+      devices.map(async (name) => {
+        const driver = this.drivers.get(name)!;
+        const controller = new AbortController();
+        const timer = this.clock.setTimeout(() => controller.abort(), SELF_TEST_TIMEOUT_MS);
+        try {
+          const test = driver.selfTest
+            ? driver.selfTest(controller.signal)
+            : driver.read(controller.signal).then((reading) => ({ pass: true, detail: { reading } }));
+          const aborted = new Promise<never>((_, reject) =>
+            controller.signal.addEventListener('abort', () => reject(new Error(`no result within ${SELF_TEST_TIMEOUT_MS} ms`)), { once: true }),
+          );
+          results[name] = await Promise.race([test, aborted]);
+        } catch (error) {
+          results[name] = { pass: false, detail: { error: errorMessage(error) } };
+        } finally {
+          this.clock.clearTimeout(timer);
+        }
+      }),
+    );
+    return results;
+  }
+
   private createLink(): MqttLink {
     const { mqtt } = this.config;
     const read = (file: string | undefined) => (file ? fs.readFileSync(file) : undefined);
@@ -254,8 +288,13 @@ export class Agent {
       const deviceConfig = module.config.parse((this.config.devices as Record<string, unknown>)[name] ?? {});
       this.engine.setRules(name, module.rules(thresholds));
       const intervalMs = module.pollSeconds(deviceConfig) * 1000;
-      if (this.scheduler.has(name)) this.scheduler.setInterval(name, intervalMs);
-      else this.scheduler.add(name, module.create(deviceConfig, this.driverEnv(name)), intervalMs);
+      if (this.scheduler.has(name)) {
+        this.scheduler.setInterval(name, intervalMs);
+      } else {
+        const driver = module.create(deviceConfig, this.driverEnv(name));
+        this.drivers.set(name, driver);
+        this.scheduler.add(name, driver, intervalMs);
+      }
     }
   }
 
@@ -267,6 +306,8 @@ export class Agent {
       procfs: sysfsAt(this.config.procRoot),
       stateDir: this.config.stateDir,
       statfs: (where) => fs.promises.statfs(where),
+      serial: serialportOpener,
+      probe: tcpProbe,
       ...this.deps.driverEnv,
     };
   }

@@ -3,7 +3,9 @@ import type { z } from 'zod';
 import type { Clock } from '../agent/clock.js';
 import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
+import type { SerialOpener } from './serial/transport.js';
 import type { SysfsReader } from './sysfs.js';
+import type { TcpProbe } from './tcp-probe.js';
 import type { Thresholds } from './thresholds.js';
 
 /** One poll's outcome. A driver that threw or timed out is a failed sample: its device is offline. */
@@ -59,6 +61,10 @@ export interface DriverEnv {
   procfs: SysfsReader;
   stateDir: string;
   statfs(path: string): Promise<{ bsize: number; blocks: number; bavail: number }>;
+  /** Opens serial lines: `serialport` on a tty in production, an in-process pair in unit tests. */
+  serial: SerialOpener;
+  /** Times a TCP connect (the acquirer reachability probe). */
+  probe: TcpProbe;
 }
 
 /**

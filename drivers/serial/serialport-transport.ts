@@ -1,0 +1,78 @@
+import { SerialPort } from 'serialport';
+import { DeviceError, errorMessage } from '../../agent/errors.js';
+import type { SerialOpener, SerialOptions, SerialTransport } from './transport.js';
+
+/** A tty (or a pseudo-terminal) through the `serialport` package. */
+export class SerialportTransport implements SerialTransport {
+  private port: SerialPort | undefined;
+  private closing = false;
+  private readonly dataListeners: ((chunk: Buffer) => void)[] = [];
+  private readonly closeListeners: ((error?: Error) => void)[] = [];
+
+  constructor(private readonly options: SerialOptions) {}
+
+  get path(): string {
+    return this.options.path;
+  }
+
+  get isOpen(): boolean {
+    return this.port?.isOpen ?? false;
+  }
+
+  open(): Promise<void> {
+    if (this.port) return Promise.resolve();
+    this.closing = false;
+    const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate, autoOpen: false });
+    // Without a listener an 'error' event would be thrown; errors surface through open/write/close.
+    port.on('error', () => {});
+    // Listeners go on before open: a port that starts reading at once notices a hang-up at once.
+    port.on('data', (chunk: Buffer) => {
+      for (const listener of this.dataListeners) listener(chunk);
+    });
+    port.on('close', (closeError?: Error) => {
+      if (this.port !== port) return;
+      this.port = undefined;
+      if (this.closing) return;
+      for (const listener of this.closeListeners) listener(closeError ?? new DeviceError('CLOSED', `${this.options.path} closed`));
+    });
+    return new Promise((resolve, reject) => {
+      port.open((error) => {
+        if (error) {
+          reject(new DeviceError('UNAVAILABLE', `cannot open ${this.options.path}: ${errorMessage(error)}`, { cause: error }));
+          return;
+        }
+        this.port = port;
+        resolve();
+      });
+    });
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    const port = this.port;
+    if (!port) return Promise.reject(new DeviceError('CLOSED', `${this.options.path} is not open`));
+    return new Promise((resolve, reject) => {
+      port.write(Buffer.from(data), (error) => {
+        if (error) return reject(new DeviceError('CLOSED', `write to ${this.options.path} failed: ${errorMessage(error)}`, { cause: error }));
+        port.drain((drainError) => (drainError ? reject(drainError) : resolve()));
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    const port = this.port;
+    this.port = undefined;
+    this.closing = true;
+    if (!port?.isOpen) return Promise.resolve();
+    return new Promise((resolve) => port.close(() => resolve()));
+  }
+
+  onData(listener: (chunk: Buffer) => void): void {
+    this.dataListeners.push(listener);
+  }
+
+  onClose(listener: (error?: Error) => void): void {
+    this.closeListeners.push(listener);
+  }
+}
+
+export const serialportOpener: SerialOpener = (options) => new SerialportTransport(options);
