@@ -132,13 +132,13 @@ export class Agent {
     this.maintenance.on('change', () => this.publishSnapshot());
     await this.maintenance.start();
 
-    this.sessions = new SessionCounter(config.stateDir);
+    this.sessions = new SessionCounter(config.stateDir, log);
     this.link = this.createLink();
     // Before the uplink's own listener: the birth it publishes carries this connection's session.
     this.link.on('up', () => {
       this.session = this.sessions.connected();
     });
-    this.uplink = new Uplink({ link: this.link, outbox: this.outbox, topics: this.topics, clock, log, birth: () => this.birth() });
+    this.uplink = new Uplink({ link: this.link, outbox: this.outbox, topics: this.topics, clock, log, birth: () => this.birth(), random: this.deps.random });
 
     const retired = this.engine.retireDevices(this.polled, clock.now());
     this.scheduler = new Scheduler({ clock, log, onSample: (device, sample) => this.onSample(device, sample) });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { isDeviceName } from '../protocol/devices.js';
 import { FAULTS, isFaultCode } from '../protocol/faults.js';
 import type { ActiveFault, ActiveFaultStore } from './fault-engine.js';
+import { errorMessage } from './errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
 
 /** The active faults in `stateDir/faults-active.json`, replaced atomically on every change. */
@@ -29,7 +30,13 @@ export function fileFaultStore(stateDir: string, log: Logger): ActiveFaultStore 
       });
     },
     save(faults) {
-      writeFileAtomic(file, JSON.stringify(faults));
+      try {
+        writeFileAtomic(file, JSON.stringify(faults));
+      } catch (error) {
+        // The message still goes out (a full disk must not silence a fault); only a restart
+        // before the next successful save can repeat this raise or clear.
+        log.error({ file, err: errorMessage(error) }, 'active faults could not be saved');
+      }
     },
   };
 }

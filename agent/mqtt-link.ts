@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import mqtt, { ReasonCodes, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff.js';
 import type { Clock, Timer } from './clock.js';
@@ -73,6 +73,12 @@ export class MqttLink extends EventEmitter<{
   private nextAttemptAt: number | undefined;
   private lastError: string | undefined;
   private loggedError: string | undefined;
+  /**
+   * Publishes waiting for their PUBACK on the current connection. MQTT.js answers them when a
+   * connection closes only for a clean session, so with MQTT 5's clean start off it would leave
+   * them pending for ever: they are failed here, and the outbox sends them again.
+   */
+  private readonly unacknowledged = new Set<(error: Error) => void>();
 
   constructor(private readonly options: LinkOptions) {
     super();
@@ -107,7 +113,16 @@ export class MqttLink extends EventEmitter<{
       publishOptions.properties = { correlationData: options.correlationData };
     }
     return new Promise((resolve, reject) => {
-      client.publish(topic, payload, publishOptions, (error) => (error ? reject(error) : resolve()));
+      const fail = (error: Error) => {
+        this.unacknowledged.delete(fail);
+        reject(error);
+      };
+      this.unacknowledged.add(fail);
+      client.publish(topic, payload, publishOptions, (error) => {
+        this.unacknowledged.delete(fail);
+        if (error) reject(error);
+        else resolve();
+      });
     });
   }
 
@@ -191,6 +206,12 @@ export class MqttLink extends EventEmitter<{
       if (client !== this.client) return;
       this.lastError = errorMessage(error);
     });
+    client.on('disconnect', (packet) => {
+      // MQTT 5: the broker says why it ends the connection (session taken over, shutting down…).
+      if (client !== this.client) return;
+      const code = packet.reasonCode ?? 0;
+      this.lastError = `broker disconnected: ${packet.properties?.reasonString ?? reasonName(code)} (${code})`;
+    });
     client.on('close', () => {
       if (client !== this.client) return;
       client.removeAllListeners('message');
@@ -199,6 +220,7 @@ export class MqttLink extends EventEmitter<{
       this.connectedSince = undefined;
       this.options.clock.clearTimeout(this.stableTimer);
       if (wasUp) this.emit('down');
+      for (const fail of [...this.unacknowledged]) fail(new Error('connection lost before PUBACK'));
       if (this.stopped) return;
       const delay = this.backoff.next();
       this.nextAttemptAt = options.clock.now() + delay;
@@ -227,6 +249,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, clock: Clock): Promise<
       },
     );
   });
+}
+
+/** The name of an MQTT reason code, for a log line. */
+export function reasonName(code: number): string {
+  return (ReasonCodes as Record<number, string | undefined>)[code] ?? `reason code ${code}`;
 }
 
 /** A broker URL for a log line: never its password. */

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Logger } from 'pino';
+import { errorMessage } from './errors.js';
 import { writeFileAtomic } from './files.js';
 
 /**
@@ -11,8 +13,12 @@ export class SessionCounter {
   private readonly file: string;
   private saved: number;
   private current: number;
+  private unsaved = false;
 
-  constructor(stateDir: string) {
+  constructor(
+    stateDir: string,
+    private readonly log?: Logger,
+  ) {
     this.file = path.join(stateDir, 'session');
     let stored = 0;
     try {
@@ -27,8 +33,15 @@ export class SessionCounter {
   /** The number the next connection attempt announces in its will and birth. */
   forAttempt(): number {
     if (this.saved < this.current) {
-      writeFileAtomic(this.file, `${this.current}\n`);
-      this.saved = this.current;
+      try {
+        writeFileAtomic(this.file, `${this.current}\n`);
+        this.saved = this.current;
+        this.unsaved = false;
+      } catch (error) {
+        // A full disk must not keep the terminal off the broker; the number may repeat after a restart.
+        if (!this.unsaved) this.log?.error({ file: this.file, err: errorMessage(error) }, 'session number could not be saved; connecting anyway');
+        this.unsaved = true;
+      }
     }
     return this.current;
   }

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { BirthMessage, FaultsSnapshot, OfflineMessage, SequencedKind } from '../protocol/messages.js';
 import type { TerminalTopics } from '../protocol/topics.js';
-import type { Clock } from './clock.js';
+import { Backoff } from './backoff.js';
+import type { Clock, Timer } from './clock.js';
 import { errorMessage } from './errors.js';
-import type { MqttLink } from './mqtt-link.js';
+import { reasonName, type MqttLink } from './mqtt-link.js';
 import type { Outbox } from './outbox/outbox.js';
 
 /**
@@ -11,6 +12,11 @@ import type { Outbox } from './outbox/outbox.js';
  * the durable outbox and are sent in seq order with a bounded window in flight. The retained
  * latest-value messages (state, faults) are not queued: only their newest value matters, and it
  * is published on every connect and on every change.
+ *
+ * A broker that refuses a message (MQTT 5: a PUBACK with a reason code such as 0x87 "not
+ * authorized") has not taken it: the message stays in the outbox, nothing after it is sent, and
+ * it is offered again alone after a backoff (1 s doubling to 5 min), so a terminal whose
+ * identity the broker does not accept neither spins nor loses what it has to say.
  */
 
 export interface UplinkOptions {
@@ -23,6 +29,15 @@ export interface UplinkOptions {
   birth(): BirthMessage;
   /** Messages on the way to the broker at once; more would only sit in MQTT.js's memory. */
   window?: number;
+  random?: () => number;
+}
+
+interface Refusal {
+  since: number;
+  refusals: number;
+  reason: string;
+  /** When the next single message may go; undefined once it is due. */
+  retry?: Timer;
 }
 
 export class Uplink {
@@ -31,9 +46,12 @@ export class Uplink {
   private snapshot: FaultsSnapshot | undefined;
   private readonly window: number;
   private drained: (() => void)[] = [];
+  private refusal: Refusal | undefined;
+  private readonly retry: Backoff;
 
   constructor(private readonly options: UplinkOptions) {
     this.window = options.window ?? 16;
+    this.retry = new Backoff(1_000, 300_000, options.random);
     options.link.on('up', () => this.onUp());
     options.link.on('down', () => this.onDown());
     options.outbox.on('ready', () => this.pump());
@@ -91,13 +109,23 @@ export class Uplink {
 
   private publishRetained(topic: string, message: object): void {
     this.options.link.publish(topic, Buffer.from(JSON.stringify(message)), { retain: true }).catch((error: unknown) => {
-      this.options.log.debug({ topic, err: errorMessage(error) }, 'retained message not acknowledged; it is sent again on the next connect');
+      const refused = reasonCode(error) !== undefined;
+      this.options.log[refused ? 'warn' : 'debug'](
+        { topic, err: errorMessage(error) },
+        refused ? 'broker refused a retained message; it is published again on the next connect or change' : 'retained message not acknowledged; it is sent again on the next connect',
+      );
     });
+  }
+
+  /** How many sequenced messages may be on their way now: none while a refusal waits for its retry. */
+  private allowance(): number {
+    if (!this.refusal) return this.window;
+    return this.refusal.retry ? 0 : 1;
   }
 
   private pump(): void {
     const { link, outbox, topics, log } = this.options;
-    while (link.isUp && this.inFlight < this.window) {
+    while (link.isUp && this.inFlight < this.allowance()) {
       let record;
       try {
         record = outbox.take();
@@ -109,19 +137,69 @@ export class Uplink {
       const { seq } = record;
       const generation = this.generation;
       this.inFlight += 1;
+      const retrying = this.refusal !== undefined;
       link.publish(topics[record.kind], record.payload, { correlationData: record.correlationData }).then(
         () => {
           outbox.ack(seq);
           if (generation === this.generation) this.inFlight -= 1;
+          if (retrying) this.accepted();
           this.pump();
         },
-        () => {
+        (error: unknown) => {
+          // A lost connection has released everything already (onDown).
           if (generation !== this.generation) return;
           this.inFlight -= 1;
           outbox.release(seq);
+          this.refused(seq, record.kind, error);
         },
       );
     }
     if (outbox.depth === 0) for (const waiter of [...this.drained]) waiter();
   }
+
+  private refused(seq: number, kind: SequencedKind, error: unknown): void {
+    const { clock, log } = this.options;
+    const code = reasonCode(error);
+    const reason = code === undefined ? errorMessage(error) : `${reasonName(code)} (0x${code.toString(16)})`;
+    const first = this.refusal === undefined;
+    const refusal = (this.refusal ??= { since: clock.now(), refusals: 0, reason });
+    refusal.refusals += 1;
+    refusal.reason = reason;
+    // Several messages of one window come back refused together: one retry for all of them.
+    if (refusal.retry) return;
+    const delay = this.retry.next();
+    refusal.retry = clock.setTimeout(() => {
+      refusal.retry = undefined;
+      this.pump();
+    }, delay);
+    const fields = { seq, kind, reason, refusals: refusal.refusals, retryInMs: delay, depth: this.options.outbox.depth };
+    if (first) {
+      log.error(
+        fields,
+        code === 0x87
+          ? 'broker refused a message: not authorized to publish under this terminal id (does terminalId match the identity the broker gives this connection, its certificate CN or username?); the outbox keeps it and everything after it, and offers it again'
+          : 'broker refused a message; the outbox keeps it and everything after it, and offers it again',
+      );
+    } else {
+      log.debug(fields, 'broker still refuses the oldest message');
+    }
+  }
+
+  private accepted(): void {
+    const refusal = this.refusal;
+    if (!refusal) return;
+    this.options.clock.clearTimeout(refusal.retry);
+    this.refusal = undefined;
+    this.retry.reset();
+    this.options.log.info(
+      { refusals: refusal.refusals, refusedForMs: this.options.clock.now() - refusal.since },
+      'broker accepts messages again; the outbox drains',
+    );
+  }
+}
+
+/** The reason code of a refusal (MQTT.js's ErrorWithReasonCode), undefined for other failures. */
+function reasonCode(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number') return error.code;
+  return undefined;
 }

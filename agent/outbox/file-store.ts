@@ -155,34 +155,40 @@ export class FileStore implements OutboxStore {
   remove(seq: number, reason: 'acked' | 'evicted'): void {
     const location = this.index.get(seq);
     if (!location) return;
+    // Counted before the ack is written: when the disk is full the record is gone for this
+    // process all the same, and after a restart it only comes back as a redelivery.
     this.index.delete(seq);
     const { segment } = location;
-    const entry = Buffer.alloc(ACK_ENTRY);
-    entry.writeDoubleLE(reason === 'evicted' ? -seq : seq);
-    segment.ackFd ??= fs.openSync(this.ackPath(segment.id), 'a', 0o600);
-    writeAll(segment.ackFd, entry);
-    this.dirtyFds.add(segment.ackFd);
-    segment.ackSize += ACK_ENTRY;
     segment.live -= 1;
     segment.deadBytes += location.length;
     if (reason === 'evicted') segment.evicted += 1;
-
-    if (segment.live === 0 && segment !== this.head) this.retire(segment);
-    else this.compactIfOverBound();
+    try {
+      const entry = Buffer.alloc(ACK_ENTRY);
+      entry.writeDoubleLE(reason === 'evicted' ? -seq : seq);
+      segment.ackFd ??= fs.openSync(this.ackPath(segment.id), 'a', 0o600);
+      writeAll(segment.ackFd, entry);
+      this.dirtyFds.add(segment.ackFd);
+      segment.ackSize += ACK_ENTRY;
+    } finally {
+      if (segment.live === 0 && segment !== this.head) this.retire(segment);
+      else this.compactIfOverBound();
+    }
   }
 
   async sync(): Promise<void> {
     const fds = [...this.dirtyFds];
     this.dirtyFds.clear();
-    await Promise.all(
+    const failures = await Promise.all(
       fds.map(
         (fd) =>
-          new Promise<void>((resolve) => {
-            // A segment retired meanwhile has closed its fd: nothing of it needs to last.
-            fs.fdatasync(fd, () => resolve());
+          new Promise<NodeJS.ErrnoException | null>((resolve) => {
+            fs.fdatasync(fd, (error) => resolve(error));
           }),
       ),
     );
+    // EBADF: a segment retired meanwhile has closed its fd, and nothing of it needs to last.
+    const failure = failures.find((error) => error && error.code !== 'EBADF');
+    if (failure) throw failure;
   }
 
   usage() {
@@ -257,9 +263,17 @@ export class FileStore implements OutboxStore {
     }
   }
 
-  private commitMeta(change: { retire?: number; adopt?: number }): void {
-    this.meta = { ...this.meta, lastSeq: Math.max(this.meta.lastSeq, this.lastSeq), retire: change.retire, adopt: change.adopt };
-    writeFileAtomic(path.join(this.dir, 'meta.json'), JSON.stringify(this.meta));
+  /** Takes effect in memory only once it is on disk: a full disk leaves the old meta in force. */
+  private commitMeta(change: { retire?: number; adopt?: number; dropped?: number }): void {
+    const next: Meta = {
+      ...this.meta,
+      lastSeq: Math.max(this.meta.lastSeq, this.lastSeq),
+      dropped: change.dropped ?? this.meta.dropped,
+      retire: change.retire,
+      adopt: change.adopt,
+    };
+    writeFileAtomic(path.join(this.dir, 'meta.json'), JSON.stringify(next));
+    this.meta = next;
   }
 
   private loadSegment(id: number): void {
@@ -332,9 +346,9 @@ export class FileStore implements OutboxStore {
     const id = this.meta.nextSegment++;
     const segment: Segment = { id, size: 0, ackSize: 0, live: 0, deadBytes: 0, evicted: 0 };
     segment.fd = fs.openSync(this.logPath(id), 'a', 0o600);
-    fsyncDir(this.dir);
     this.segments.set(id, segment);
     this.head = segment;
+    fsyncDir(this.dir);
     if (previous?.fd !== undefined) {
       // Sync it now rather than in a later batch whose fd this close would invalidate.
       fs.fdatasyncSync(previous.fd);
@@ -347,8 +361,7 @@ export class FileStore implements OutboxStore {
 
   private retire(segment: Segment): void {
     this.closeSegment(segment);
-    this.meta.dropped += segment.evicted;
-    this.commitMeta({ retire: segment.id });
+    this.commitMeta({ retire: segment.id, dropped: this.meta.dropped + segment.evicted });
     fs.rmSync(this.logPath(segment.id), { force: true });
     fs.rmSync(this.ackPath(segment.id), { force: true });
     this.segments.delete(segment.id);
@@ -391,13 +404,15 @@ export class FileStore implements OutboxStore {
     try {
       writeAll(fd, Buffer.concat(parts));
       fs.fsyncSync(fd);
+    } catch (error) {
+      fs.rmSync(tmp, { force: true });
+      throw error;
     } finally {
       fs.closeSync(fd);
     }
 
     this.closeSegment(old);
-    this.meta.dropped += old.evicted;
-    this.commitMeta({ retire: old.id, adopt: id });
+    this.commitMeta({ retire: old.id, adopt: id, dropped: this.meta.dropped + old.evicted });
     fs.renameSync(tmp, this.logPath(id));
     fs.rmSync(this.logPath(old.id), { force: true });
     fs.rmSync(this.ackPath(old.id), { force: true });

@@ -92,16 +92,47 @@ describe('outbox', () => {
     expect(() => second.put(2, 'fault', {})).toThrow();
   });
 
-  it('keeps a message in memory when the store cannot write it, and says so', async () => {
+  it('keeps messages in memory while the store cannot write them, says so once, and stores them when it can again', async () => {
     const store = new MemoryStore();
-    store.append = () => {
-      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    const append = store.append.bind(store);
+    let full = true;
+    store.append = (record) => {
+      if (full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      append(record);
     };
     const { outbox: box, logs } = await outbox(undefined, store);
-    box.enqueue('fault', (seq) => ({ seq }));
-    expect(takeAll(box)).toEqual([1]);
+    for (let i = 0; i < 3; i++) box.enqueue('fault', (seq) => ({ seq }));
+    expect(takeAll(box)).toEqual([1, 2, 3]);
     box.ack(1);
-    expect(box.depth).toBe(0);
-    expect(logs.some((line) => line.level === 50 && /in memory only/.test(line.msg))).toBe(true);
+    box.releaseAll();
+    expect(box.depth).toBe(2);
+    expect(logs.filter((line) => line.level === 50 && /cannot write to the state folder/.test(line.msg))).toHaveLength(1);
+
+    full = false;
+    box.enqueue('heartbeat', (seq) => ({ seq }));
+    expect(logs.some((line) => line.level === 30 && /writes to the state folder again/.test(line.msg))).toBe(true);
+    // The two that waited in memory are on disk now, beside the new one: a restart keeps them.
+    expect((await store.open()).pending.map((info) => info.seq)).toEqual([2, 3, 4]);
+    await box.flush();
+    expect(takeAll(box)).toEqual([2, 3, 4]);
+  });
+
+  it('survives a store that cannot record an acknowledgement or an eviction (a full disk)', async () => {
+    const store = new MemoryStore();
+    const { outbox: box, logs } = await outbox(64 * 1024, store);
+    const pad = 'x'.repeat(1000);
+    for (let i = 0; i < 3; i++) box.enqueue('heartbeat', (seq) => ({ seq, pad }));
+    await box.flush();
+    const remove = store.remove.bind(store);
+    store.remove = (seq, reason) => {
+      remove(seq, reason);
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    };
+    expect(takeAll(box)).toEqual([1, 2, 3]);
+    expect(() => box.ack(1)).not.toThrow();
+    for (let i = 0; i < 80; i++) box.enqueue('heartbeat', (seq) => ({ seq, pad }));
+    expect(box.droppedCount).toBeGreaterThan(0);
+    expect(box.figures().liveBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(logs.filter((line) => line.level === 50 && /cannot record that a message is gone/.test(line.msg))).toHaveLength(1);
   });
 });

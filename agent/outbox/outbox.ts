@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { SequencedKind } from '../../protocol/messages.js';
-import { errorMessage } from '../errors.js';
+import { errnoCode, errorMessage } from '../errors.js';
 import { segmentBytesFor } from './file-store.js';
 import type { OutboxRecord, OutboxStore } from './store.js';
 
@@ -52,6 +52,8 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
   private readonly evictAbove: number;
+  /** Why each kind of store write fails (a full disk): logged once, not per message. */
+  private readonly storeFailing = new Map<'append' | 'remove', string>();
 
   private constructor(private readonly options: OutboxOptions) {
     super();
@@ -117,20 +119,16 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
     if (seq <= this.written || this.pending.has(seq)) throw new Error(`seq ${seq} is not above the outbox's last seq ${this.written}`);
     const payload = Buffer.from(JSON.stringify(message));
     const entry: Pending = { seq, kind, bytes: payload.length, inFlight: false, payload, correlationData };
-    try {
-      this.options.store.append({ seq, kind, payload, correlationData });
-    } catch (error) {
-      entry.volatile = true;
-      this.volatileBytes += payload.length;
-      this.options.log.error(
-        { seq, kind, err: errorMessage(error) },
-        'outbox cannot write to the state folder; the message is kept in memory only until it is sent',
-      );
-    }
     this.written = seq;
     this.nextSeq = Math.max(this.nextSeq, seq + 1);
     this.pending.set(seq, entry);
-    if (!entry.volatile) this.cache(entry);
+    if (this.storeWrite('append', () => this.options.store.append({ seq, kind, payload, correlationData }))) {
+      this.cache(entry);
+      if (this.volatileBytes > 0) this.persistVolatile();
+    } else {
+      entry.volatile = true;
+      this.volatileBytes += payload.length;
+    }
     this.evictOverBound();
     this.scheduleSync();
   }
@@ -152,7 +150,8 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
     const entry = this.pending.get(seq);
     if (!entry) return;
     this.forget(entry);
-    if (!entry.volatile) this.options.store.remove(seq, 'acked');
+    // An acknowledgement that cannot be written only means a redelivery after a restart.
+    if (!entry.volatile) this.storeWrite('remove', () => this.options.store.remove(seq, 'acked'));
   }
 
   /** The connection went before its PUBACK: it will be sent again, in order. */
@@ -207,7 +206,7 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
       this.forget(entry);
       if (entry.volatile) live -= entry.bytes;
       else {
-        this.options.store.remove(entry.seq, 'evicted');
+        this.storeWrite('remove', () => this.options.store.remove(entry.seq, 'evicted'));
         live -= before - this.options.store.usage().liveBytes;
       }
       this.dropped += 1;
@@ -218,6 +217,42 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
     }
     if (live > this.evictAbove) {
       this.options.log.error({ liveBytes: live, maxBytes: this.options.maxBytes }, 'outbox is over its bound with faults and replies only; nothing is evicted');
+    }
+  }
+
+  /**
+   * Runs one write to the store. A failure (ENOSPC, EIO) is logged when it starts and when it
+   * ends, not for every message of a full disk; the caller keeps the message in memory.
+   */
+  private storeWrite(operation: 'append' | 'remove', write: () => void): boolean {
+    try {
+      write();
+    } catch (error) {
+      const code = errnoCode(error) ?? errorMessage(error);
+      if (this.storeFailing.get(operation) !== code) {
+        this.options.log.error(
+          { operation, err: errorMessage(error), depth: this.pending.size },
+          operation === 'append'
+            ? 'outbox cannot write to the state folder; messages are kept in memory until they are sent or the folder is writable again, and are lost if the agent stops meanwhile'
+            : 'outbox cannot record that a message is gone; it may be sent again after a restart',
+        );
+      }
+      this.storeFailing.set(operation, code);
+      return false;
+    }
+    if (this.storeFailing.delete(operation)) this.options.log.info({ operation }, 'outbox writes to the state folder again');
+    return true;
+  }
+
+  /** Messages kept in memory while the store could not write them go to disk once it can. */
+  private persistVolatile(): void {
+    for (const entry of this.pending.values()) {
+      if (!entry.volatile || !entry.payload) continue;
+      const { seq, kind, payload, correlationData } = entry;
+      if (!this.storeWrite('append', () => this.options.store.append({ seq, kind, payload, correlationData }))) return;
+      entry.volatile = false;
+      this.volatileBytes -= entry.bytes;
+      this.cachedBytes += entry.bytes;
     }
   }
 

@@ -10,14 +10,23 @@ import { outboxStoreContract } from './store.contract.js';
 describe('MemoryStore keeps the outbox store contract', () => {
   outboxStoreContract(async () => {
     const store = new MemoryStore();
-    return { store, reopen: async () => store, cleanup: () => {} };
+    return { store, reopen: async () => store, crash: async () => store, cleanup: () => {} };
   });
 });
 
-describe('FileStore keeps the outbox store contract', () => {
-  outboxStoreContract(async () => {
+/** A killed process leaves its files as they are: the next one opens them beside the old fds. */
+function fileFixture(options: { maxBytes: number; segmentBytes: number }) {
+  return async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-'));
-    const make = () => new FileStore({ dir, maxBytes: 1024 * 1024, segmentBytes: 256, log: memoryLog().log });
-    return { store: make(), reopen: async () => make(), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
-  });
+    const make = () => new FileStore({ dir, ...options, log: memoryLog().log });
+    return { store: make(), reopen: async () => make(), crash: async () => make(), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  };
+}
+
+describe('FileStore keeps the outbox store contract', () => {
+  outboxStoreContract(fileFixture({ maxBytes: 1024 * 1024, segmentBytes: 256 }));
+});
+
+describe('FileStore keeps the outbox store contract while it compacts under a tight bound', () => {
+  outboxStoreContract(fileFixture({ maxBytes: 3 * 1024, segmentBytes: 512 }));
 });

@@ -50,7 +50,9 @@ export class MemoryStore implements OutboxStore {
   private liveBytes = 0;
 
   async open(): Promise<StoreState> {
-    const pending = [...this.records.values()].map((record) => ({ seq: record.seq, kind: record.kind, bytes: recordBytes(record) }));
+    const pending = [...this.records.values()]
+      .sort((a, b) => a.seq - b.seq)
+      .map((record) => ({ seq: record.seq, kind: record.kind, bytes: recordBytes(record) }));
     return { pending, lastSeq: this.lastSeq, dropped: this.dropped };
   }
 
