@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryLog } from '../../test/helpers/log.js';
 import { decodeRecord, encodeRecord, FileStore } from './file-store.js';
 import type { OutboxRecord } from './store.js';
@@ -11,7 +11,10 @@ let dir: string;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'file-store-'));
 });
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  vi.restoreAllMocks();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 const record = (seq: number, kind: OutboxRecord['kind'] = 'heartbeat', size = 40): OutboxRecord => ({
   seq,
@@ -97,6 +100,36 @@ describe('FileStore on disk', () => {
       }),
       { numRuns: 80 },
     );
+  });
+
+  it('writes an acknowledgement the full disk refused once there is room, so a restart sends nothing twice', async () => {
+    const s = store().store;
+    await s.open();
+    for (let seq = 1; seq <= 5; seq++) s.append(record(seq));
+    await s.sync();
+    // The disk fills up halfway through an ack entry.
+    const write = fs.writeSync;
+    let full = true;
+    let room = 4;
+    vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, buffer: Buffer, offset: number, length: number) => {
+      if (!full) return write(fd, buffer, offset, length);
+      if (room > 0) {
+        const part = Math.min(length, room);
+        room -= part;
+        return write(fd, buffer, offset, part);
+      }
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }) as typeof fs.writeSync);
+    expect(() => s.remove(1, 'acked')).toThrow(/ENOSPC/);
+    expect(() => s.remove(2, 'evicted')).toThrow(/ENOSPC/);
+    expect(s.usage().liveBytes).toBe(3 * encodeRecord(record(3)).length);
+
+    full = false;
+    await s.sync();
+    await s.close();
+    const state = await store().store.open();
+    expect(state.pending.map((info) => info.seq)).toEqual([3, 4, 5]);
+    expect(state.dropped).toBe(1);
   });
 
   it('skips a corrupt record in the middle and keeps the ones after it', async () => {

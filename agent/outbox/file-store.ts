@@ -78,6 +78,7 @@ export class FileStore implements OutboxStore {
   private readonly segments = new Map<number, Segment>();
   private readonly index = new Map<number, Location>();
   private readonly dirtyFds = new Set<number>();
+  private readonly owedAcks: { segment: Segment; entry: Buffer }[] = [];
   private head: Segment | undefined;
   private meta: Meta = { lastSeq: 0, dropped: 0, nextSegment: 1 };
   private lastSeq = 0;
@@ -156,19 +157,17 @@ export class FileStore implements OutboxStore {
     const location = this.index.get(seq);
     if (!location) return;
     // Counted before the ack is written: when the disk is full the record is gone for this
-    // process all the same, and after a restart it only comes back as a redelivery.
+    // process all the same; its ack is owed and written once the disk takes it.
     this.index.delete(seq);
     const { segment } = location;
     segment.live -= 1;
     segment.deadBytes += location.length;
     if (reason === 'evicted') segment.evicted += 1;
+    const entry = Buffer.alloc(ACK_ENTRY);
+    entry.writeDoubleLE(reason === 'evicted' ? -seq : seq);
+    this.owedAcks.push({ segment, entry });
     try {
-      const entry = Buffer.alloc(ACK_ENTRY);
-      entry.writeDoubleLE(reason === 'evicted' ? -seq : seq);
-      segment.ackFd ??= fs.openSync(this.ackPath(segment.id), 'a', 0o600);
-      writeAll(segment.ackFd, entry);
-      this.dirtyFds.add(segment.ackFd);
-      segment.ackSize += ACK_ENTRY;
+      this.writeOwedAcks();
     } finally {
       if (segment.live === 0 && segment !== this.head) this.retire(segment);
       else this.compactIfOverBound();
@@ -176,6 +175,11 @@ export class FileStore implements OutboxStore {
   }
 
   async sync(): Promise<void> {
+    try {
+      this.writeOwedAcks();
+    } catch {
+      // still full: the acks stay owed, and a restart meanwhile only means redeliveries
+    }
     const fds = [...this.dirtyFds];
     this.dirtyFds.clear();
     const failures = await Promise.all(
@@ -202,6 +206,11 @@ export class FileStore implements OutboxStore {
   }
 
   async close(): Promise<void> {
+    try {
+      this.writeOwedAcks();
+    } catch {
+      // see sync()
+    }
     for (const segment of this.segments.values()) {
       for (const fd of [segment.fd, segment.ackFd]) {
         if (fd === undefined) continue;
@@ -213,6 +222,26 @@ export class FileStore implements OutboxStore {
     }
     this.dirtyFds.clear();
     this.commitMeta({});
+  }
+
+  /** Writes the acks not yet on disk, oldest first; those of a segment gone since are moot. */
+  private writeOwedAcks(): void {
+    while (this.owedAcks.length > 0) {
+      const { segment, entry } = this.owedAcks[0]!;
+      if (this.segments.get(segment.id) === segment) {
+        segment.ackFd ??= fs.openSync(this.ackPath(segment.id), 'a', 0o600);
+        try {
+          writeAll(segment.ackFd, entry);
+        } catch (error) {
+          // Half an entry would shift every entry after it.
+          fs.ftruncateSync(segment.ackFd, segment.ackSize);
+          throw error;
+        }
+        this.dirtyFds.add(segment.ackFd);
+        segment.ackSize += ACK_ENTRY;
+      }
+      this.owedAcks.shift();
+    }
   }
 
   private dropped(): number {

@@ -52,6 +52,8 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
   private readonly evictAbove: number;
+  /** Over the bound with nothing left to evict: said once, until it is under again. */
+  private faultsOverBound = false;
   /** Why each kind of store write fails (a full disk): logged once, not per message. */
   private readonly storeFailing = new Map<'append' | 'remove', string>();
 
@@ -197,8 +199,11 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
 
   private evictOverBound(): void {
     let live = this.options.store.usage().liveBytes + this.volatileBytes;
-    if (live <= this.evictAbove) return;
-    let evicted = 0;
+    if (live <= this.evictAbove) {
+      this.faultsOverBound = false;
+      return;
+    }
+    const evicted: number[] = [];
     for (const entry of this.pending.values()) {
       if (live <= this.evictAbove) break;
       if (entry.kind !== 'heartbeat' || entry.inFlight) continue;
@@ -210,14 +215,15 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
         live -= before - this.options.store.usage().liveBytes;
       }
       this.dropped += 1;
-      evicted += 1;
+      evicted.push(entry.seq);
     }
-    if (evicted > 0) {
+    if (evicted.length > 0) {
       this.options.log.warn({ evicted, dropped: this.dropped, depth: this.pending.size }, 'outbox is at its size bound; oldest heartbeats evicted');
     }
-    if (live > this.evictAbove) {
+    if (live > this.evictAbove && !this.faultsOverBound) {
       this.options.log.error({ liveBytes: live, maxBytes: this.options.maxBytes }, 'outbox is over its bound with faults and replies only; nothing is evicted');
     }
+    this.faultsOverBound = live > this.evictAbove;
   }
 
   /**

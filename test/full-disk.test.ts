@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startBroker } from '../sim/broker.js';
+import { killAll } from './helpers/agent-process.js';
+import { Recorder } from './helpers/recorder.js';
+import { Rig, waitForLog } from './helpers/rig.js';
+import { auditSeqs } from './helpers/seq-audit.js';
+import { removeTempDirs, tempDir } from './helpers/temp.js';
+import { canMountTmpfs, mountTmpfs } from './helpers/tmpfs.js';
+
+/**
+ * A full state folder (SPEC.md section 5, SYS_DISK_LOW): the agent's state folder is a small
+ * tmpfs that the test fills to the last byte.
+ */
+
+const mountable = canMountTmpfs(tempDir('tmpfs-probe-'), 'the full-disk test');
+afterAll(() => removeTempDirs());
+
+/** Writes until the filesystem refuses: ENOSPC, not a quota of our own. */
+function fill(file: string): void {
+  const fd = fs.openSync(file, 'w');
+  const chunk = Buffer.alloc(64 * 1024, 0x5a);
+  try {
+    for (;;) fs.writeSync(fd, chunk);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+describe.skipIf(!mountable)('a full state folder', () => {
+  it('is a SYS_DISK_LOW fault and a clear log line, not a crash; messages still go out, and are kept once there is room again', async () => {
+    const broker = await startBroker();
+    const rig = new Rig(Rig.id(), { brokerUrl: broker.url, systemPollSeconds: 0.2 }, (config) => {
+      // A 1 MiB filesystem is always under the default 20 MiB: only a full one should count here.
+      config.thresholds = { SYS_DISK_LOW: { raisePercent: 10, raiseMb: 0, clearPercent: 20, clearMb: 0 } };
+    });
+    const mounted = mountTmpfs(rig.terminal.stateDir, 1024 * 1024);
+    const recorder = await Recorder.connect(broker.url, `pos/v1/${rig.terminalId}/#`);
+    const filler = path.join(rig.terminal.stateDir, 'filler');
+    try {
+      const agent = rig.start();
+      await recorder.waitForJson('heartbeat', 'first heartbeat', (json) => json.availability === 'IN_SERVICE');
+
+      fill(filler);
+      const raised = await recorder.waitForJson('fault', 'SYS_DISK_LOW raised', (json) => json.code === 'SYS_DISK_LOW' && json.state === 'raised');
+      expect(raised.detail).toEqual({ diskFreeMb: 0, diskFreePercent: 0 });
+      const cannotWrite = await waitForLog(agent, (line) => line.level === 50 && line.msg.startsWith('outbox cannot write to the state folder'), 'outbox write failure');
+      expect(cannotWrite.err).toMatch(/ENOSPC/);
+      // A fault raised on the full disk, and heartbeats, still reach the broker from memory.
+      rig.terminal.apply({ battery: { capacity: 10 } });
+      await recorder.waitForJson('fault', 'BATTERY_LOW raised on a full disk', (json) => json.code === 'BATTERY_LOW' && json.state === 'raised');
+      const whileFull = await recorder.waitForJson('heartbeat', 'heartbeat on a full disk', (json) => json.reasons.includes('SYS_DISK_LOW') && json.reasons.includes('BATTERY_LOW'));
+      expect(whileFull.system.diskFreeMb).toBe(0);
+      expect(agent.logLines().filter((line) => line.msg.startsWith('outbox cannot write to the state folder'))).toHaveLength(1);
+
+      fs.rmSync(filler);
+      await recorder.waitForJson('fault', 'SYS_DISK_LOW cleared', (json) => json.code === 'SYS_DISK_LOW' && json.state === 'cleared');
+      await waitForLog(agent, (line) => line.msg === 'outbox writes to the state folder again', 'outbox writes again');
+      const after = await recorder.waitForJson('heartbeat', 'heartbeat with room again', (json) => json.seq > whileFull.seq && !json.reasons.includes('SYS_DISK_LOW'));
+      agent.kill('SIGTERM');
+      expect((await agent.waitExit()).code).toBe(0);
+
+      const audit = auditSeqs(recorder.messages);
+      expect(audit.missing).toEqual([]);
+      expect(audit.conflicting).toEqual([]);
+      // The seq counter survived the episode: the next start continues after the last one sent.
+      const onDisk = await rig.outboxOnDisk();
+      expect(onDisk.pending).toEqual([]);
+      expect(onDisk.lastSeq).toBeGreaterThanOrEqual(after.seq);
+    } finally {
+      killAll();
+      await recorder.close();
+      await broker.close();
+      fs.rmSync(filler, { force: true });
+      mounted.unmount();
+    }
+  });
+});
