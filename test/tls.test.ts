@@ -116,6 +116,33 @@ describe.skipIf(!mosquitto || !openssl)('mutual TLS against mosquitto, with an A
     expect(audit.conflicting).toEqual([]);
   });
 
+  it('server-only TLS: verifies the broker against `ca` and delivers; never connects to a broker that CA did not sign', async () => {
+    const serverOnly = await Mosquitto.start(mosquitto!, { extra: [`certfile ${pki.server.cert}`, `keyfile ${pki.server.key}`] });
+    const serverUrl = `mqtts://127.0.0.1:${serverOnly.port}`;
+    const rogue = makePki(openssl!, tempDir('rogue-pki-'), []);
+    const trusting = new Rig(Rig.id(), { brokerUrl: serverUrl, protocolVersion: 5 }, (config) => (config.mqtt.ca = pki.ca));
+    const wary = new Rig(Rig.id(), { brokerUrl: serverUrl, protocolVersion: 5 }, (config) => (config.mqtt.ca = rogue.ca));
+    const watcher = await Recorder.connect(serverUrl, 'pos/v1/#', { ca: fs.readFileSync(pki.ca) });
+    try {
+      const agent = trusting.start();
+      await watcher.waitFor('heartbeat over server-only TLS', (message) => message.topic === `pos/v1/${trusting.terminalId}/heartbeat`);
+      agent.kill('SIGTERM');
+      await agent.waitExit();
+
+      const refused = wary.start();
+      const line = await waitForLog(refused, (entry) => entry.msg === 'cannot reach the broker', 'TLS failure');
+      expect(line.reason).toMatch(/certificate/);
+      await sleep(2_000);
+      expect(refused.logLines().some((entry) => entry.msg === 'connected to broker')).toBe(false);
+      expect(watcher.messages.some((message) => message.topic.startsWith(`pos/v1/${wary.terminalId}/`))).toBe(false);
+      refused.kill('SIGTERM');
+      await refused.waitExit();
+    } finally {
+      await watcher.close();
+      await serverOnly.stop();
+    }
+  });
+
   it('MQTT 3.1.1: the broker drops the same publishes silently, so the agent believes them delivered and a back end sees nothing', async () => {
     const rig = terminal('T-3', 'T-1', 4);
     const agent = rig.start();
