@@ -313,8 +313,8 @@ export class Agent {
   }
 
   /**
-   * A raise is saved as active before its message is written. If the agent died in between, the
-   * message was never written: write it now, under the seq it was given.
+   * A raise is saved as active before its message is written, a clear as clearing. If the agent
+   * died in between, the message was never written: write it now, under the seq it was given.
    */
   private resendUnwrittenRaises(): void {
     const unwritten = this.engine
@@ -325,6 +325,10 @@ export class Agent {
       this.outbox.put(fault.raiseSeq, 'fault', faultMessage({ state: 'raised', fault, seq: fault.raiseSeq }, this.clock.now()));
       this.log.warn({ code: fault.code, id: fault.id }, 'fault raise was not sent before the last stop; sending it now');
     }
+    this.engine.resumeClears(this.outbox.lastWrittenSeq, (transition) => {
+      this.outbox.put(transition.seq, 'fault', faultMessage(transition, this.clock.now()));
+      this.log.warn({ code: transition.fault.code, id: transition.fault.id }, 'fault clear was not sent before the last stop; sending it now');
+    });
   }
 
   private onSample(device: DeviceName, sample: Sample<unknown>): void {

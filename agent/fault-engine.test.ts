@@ -127,6 +127,39 @@ describe('fault engine', () => {
     expect(second.announced[0]!.fault.id).toBe(id);
   });
 
+  it('announces a clear once across a crash: again under its own seq if it was not written, not at all if it was', () => {
+    const store = memoryFaultStore();
+    let seq = 0;
+    // The process dies inside the clear's announcement, before the message is written.
+    const dying = new FaultEngine({
+      store,
+      reserveSeq: () => ++seq,
+      announce: (transition) => {
+        if (transition.state === 'cleared') throw new Error('killed');
+      },
+    });
+    dying.setRules('battery', [lowRule(1) as FaultRule<unknown>]);
+    dying.observe('battery', { ok: true, at: 1, reading: { value: 1 } });
+    expect(() => dying.observe('battery', { ok: true, at: 2, reading: { value: 50 } })).toThrow('killed');
+    expect(store.saved).toMatchObject([{ id: 'f-1', clearing: { seq: 2, clearedAt: 2, detail: { value: 50 } } }]);
+
+    const restart = (lastWrittenSeq: number) => {
+      const engine = new FaultEngine({ store: memoryFaultStore(structuredClone(store.saved)), reserveSeq: () => ++seq, announce: () => {} });
+      const written: FaultTransition[] = [];
+      engine.resumeClears(lastWrittenSeq, (transition) => written.push(transition));
+      return { engine, written };
+    };
+    const unwritten = restart(1);
+    expect(unwritten.written).toHaveLength(1);
+    expect(unwritten.written[0]).toMatchObject({ state: 'cleared', seq: 2, clearedAt: 2, detail: { value: 50 }, fault: { id: 'f-1' } });
+    expect(unwritten.written[0]!.fault).not.toHaveProperty('clearing');
+    expect(unwritten.engine.list()).toEqual([]);
+
+    const written = restart(2);
+    expect(written.written).toEqual([]);
+    expect(written.engine.list()).toEqual([]);
+  });
+
   it('clears the faults of a device that is no longer polled', () => {
     const first = harness();
     first.engine.setRules('battery', [lowRule(1) as FaultRule<unknown>]);

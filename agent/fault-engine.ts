@@ -20,6 +20,8 @@ export interface ActiveFault {
   detail: Record<string, unknown>;
   /** The seq of its raise message, also what orders faults raised in the same millisecond. */
   raiseSeq: number;
+  /** Only on disk, while its clear is announced: what the clear carries (see resumeClears). */
+  clearing?: { seq: number; clearedAt: number; detail: Record<string, unknown> };
 }
 
 export type FaultTransition =
@@ -37,8 +39,9 @@ export interface FaultEngineOptions {
   reserveSeq(): number;
   /**
    * Publishes a transition with the seq it carries. A raise is saved in the store before it is
-   * announced and a clear after, so a crash in between repeats a message but never leaves a
-   * raise that no clear will follow (SPEC.md section 4, faults across restarts).
+   * announced; a clear is saved as clearing before and removed after, so that a crash in
+   * between neither repeats it nor leaves a raise that no clear will follow (SPEC.md section 4,
+   * faults across restarts).
    */
   announce(transition: FaultTransition): void;
 }
@@ -90,6 +93,19 @@ export class FaultEngine {
     return transitions;
   }
 
+  /**
+   * Finishes the clears that a crash interrupted, before anything else runs: a clear whose seq
+   * the outbox has written went out; one it has not is handed to `write` under its own seq.
+   */
+  resumeClears(lastWrittenSeq: number, write: (transition: FaultTransition) => void): void {
+    const interrupted = [...this.active.values()].filter((fault) => fault.clearing).sort((a, b) => a.clearing!.seq - b.clearing!.seq);
+    for (const { clearing, ...fault } of interrupted) {
+      if (clearing!.seq > lastWrittenSeq) write({ state: 'cleared', fault, seq: clearing!.seq, clearedAt: clearing!.clearedAt, detail: clearing!.detail });
+      this.active.delete(fault.code);
+    }
+    if (interrupted.length > 0) this.options.store.save(this.list());
+  }
+
   /** Clears every active fault of devices that are no longer polled (a config change across a restart). */
   retireDevices(polled: readonly DeviceName[], at: number): FaultTransition[] {
     return [...this.active.values()]
@@ -127,6 +143,8 @@ export class FaultEngine {
   private clear(fault: ActiveFault, at: number, detail: Record<string, unknown>): FaultTransition {
     const seq = this.options.reserveSeq();
     const transition: FaultTransition = { state: 'cleared', fault, seq, clearedAt: at, detail: compact(detail) };
+    const clearing = { seq, clearedAt: at, detail: transition.detail };
+    this.options.store.save(this.list().map((each) => (each === fault ? { ...each, clearing } : each)));
     this.options.announce(transition);
     this.active.delete(fault.code);
     this.options.store.save(this.list());

@@ -57,3 +57,14 @@ export function raisesWithoutClear(messages: readonly Received[]): string[] {
   }
   return [...open.keys()];
 }
+
+/** The states each fault id went through, in seq order, counting every seq once. */
+export function faultEpisodes(audit: SeqAudit): Map<string, string[]> {
+  const episodes = new Map<string, string[]>();
+  for (const seq of [...audit.firstSeen].sort((a, b) => a - b)) {
+    const json = audit.bySeq.get(seq);
+    if (typeof json?.id !== 'string' || (json.state !== 'raised' && json.state !== 'cleared')) continue;
+    episodes.set(json.id, [...(episodes.get(json.id) ?? []), json.state]);
+  }
+  return episodes;
+}
