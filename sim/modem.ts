@@ -34,6 +34,8 @@ export interface ModemState {
   urcEveryMs: number;
   /** Chance (0..1) that a URC comes between a command and its answer. */
   urcInAnswer: number;
+  /** Commands this firmware does not know (a 2G modem and `AT+CEREG?`): answered with an error. */
+  unsupported: string[];
 }
 
 export const HEALTHY_MODEM: ModemState = {
@@ -50,6 +52,7 @@ export const HEALTHY_MODEM: ModemState = {
   answerDelayMs: 0,
   urcEveryMs: 0,
   urcInAnswer: 0,
+  unsupported: [],
 };
 
 const CME_TEXT: Record<number, string> = { 4: 'operation not supported', 10: 'SIM not inserted', 11: 'SIM PIN required', 12: 'SIM PUK required', 13: 'SIM failure' };
@@ -150,6 +153,7 @@ export class SimModem {
       return `\r\n+CME ERROR: ${s.cmee === 2 ? CME_TEXT[code] ?? 'unknown' : code}\r\n`;
     };
     let match: RegExpExecArray | null;
+    if (s.unsupported.includes(command)) return error(4);
     if (command === 'AT') return lines();
     if ((match = /^ATE([01]?)$/.exec(command))) {
       this.state = { ...s, echo: match[1] === '1' };

@@ -47,7 +47,7 @@ export class Modem {
   constructor(
     opener: SerialOpener,
     options: SerialOptions,
-    private readonly env: { clock: Clock; log: Logger },
+    private readonly env: { clock: Clock; log: Logger; random?: () => number },
   ) {
     this.line = new SerialLine(opener, options, env);
     this.session = new AtSession(this.line, env);

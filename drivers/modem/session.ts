@@ -38,7 +38,7 @@ interface Pending {
  * registration and go to listeners; they never answer a command.
  */
 export class AtSession {
-  private parser = this.newParser();
+  private readonly parser = this.newParser();
   /** The tail of an oversized line is dropped with it. */
   private discardNextLine = false;
   private pending: Pending | undefined;
@@ -95,6 +95,9 @@ export class AtSession {
         resolve: (answer) => finish(undefined, answer),
       };
       this.pending = pending;
+      // A partial line received before the command left cannot be part of its answer.
+      this.parser.buffer = Buffer.alloc(0);
+      this.discardNextLine = false;
       timer = clock.setTimeout(() => finish(new DeviceError('TIMEOUT', `no answer to ${command} within ${timeoutMs} ms`)), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.env.log.trace({ command }, 'AT command');
@@ -123,6 +126,11 @@ export class AtSession {
   private onLine(raw: string): void {
     if (this.discardNextLine) {
       this.discardNextLine = false;
+      return;
+    }
+    // A long line that arrived whole in one chunk never sat in the buffer: drop it here.
+    if (raw.length > MAX_LINE_BYTES) {
+      this.oversizedLines += 1;
       return;
     }
     // With echo on, the command comes back ending in its own `\r`; some modems add one more.
