@@ -43,7 +43,7 @@ const NOT_PRESENT: Pick<NetworkReading, 'operstate' | 'carrier' | 'up'> = { oper
 
 /** A poll ends this long before its interval does, so the scheduler never has to abandon it. */
 function pollMargin(intervalMs: number): number {
-  return Math.min(1_000, Math.max(100, intervalMs * 0.1));
+  return Math.min(1_000, Math.max(250, intervalMs * 0.1));
 }
 
 /**
@@ -114,7 +114,8 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
     );
     const deltas = counterDeltas(previousCounters, counters);
     previousCounters = counters;
-    return { ...state, counters, deltas: Object.keys(deltas).length > 0 ? deltas : undefined };
+    const some = (values: Counters) => (Object.keys(values).length > 0 ? values : undefined);
+    return { ...state, counters: some(counters), deltas: some(deltas) };
   }
 
   async function readWireless(): Promise<WirelessLine | undefined> {
