@@ -46,8 +46,6 @@ export class AtSession {
   private readonly urcListeners: ((text: string) => void)[] = [];
   /** The latest registration stat seen, from an answer or a URC. */
   readonly registration: { '+CREG'?: RegistrationStat; '+CEREG'?: RegistrationStat } = {};
-  /** Lines dropped as oversized, for `status`. */
-  oversizedLines = 0;
 
   constructor(
     private readonly port: AtPort,
@@ -118,7 +116,6 @@ export class AtSession {
     if (this.parser.buffer.length > MAX_LINE_BYTES) {
       this.parser.buffer = Buffer.alloc(0);
       this.discardNextLine = true;
-      this.oversizedLines += 1;
       this.env.log.debug({ maxBytes: MAX_LINE_BYTES }, 'modem sent a line longer than any AT answer; dropped');
     }
   }
@@ -129,10 +126,7 @@ export class AtSession {
       return;
     }
     // A long line that arrived whole in one chunk never sat in the buffer: drop it here.
-    if (raw.length > MAX_LINE_BYTES) {
-      this.oversizedLines += 1;
-      return;
-    }
+    if (raw.length > MAX_LINE_BYTES) return;
     // With echo on, the command comes back ending in its own `\r`; some modems add one more.
     const text = raw.replace(/^[\r\n]+|[\r\n]+$/g, '').trim();
     if (text === '') return;
