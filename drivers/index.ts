@@ -1,6 +1,7 @@
 import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
 import { battery } from './battery/index.js';
+import { network } from './network/index.js';
 import { system } from './system/index.js';
 import type { ThresholdDefaults } from './thresholds.js';
 import type { DeviceModule } from './types.js';
@@ -11,6 +12,7 @@ import type { DeviceModule } from './types.js';
  */
 export const DEVICES: Partial<Record<DeviceName, DeviceModule<any, any>>> = {
   battery,
+  network,
   system,
 };
 
