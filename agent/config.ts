@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -16,6 +17,15 @@ function isBrokerUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return BROKER_PROTOCOLS.has(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** A technician's key as the `keygen` command prints it: an Ed25519 public key in PEM. */
+function isEd25519PublicKey(pem: string): boolean {
+  try {
+    return createPublicKey(pem).asymmetricKeyType === 'ed25519';
   } catch {
     return false;
   }
@@ -53,10 +63,21 @@ export const configSchema = z
     stateDir: z.string().min(1).default('/var/lib/pos-agent'),
     logDir: z.string().min(1).default('/var/log/pos-agent'),
     logLevel: z.enum(LOG_LEVELS).default('info'),
+    logFiles: z
+      .strictObject({
+        maxBytes: z.int().min(64 * 1024).max(256 * 1024 * 1024).default(1024 * 1024),
+        count: z.int().min(2).max(50).default(5),
+      })
+      .default({ maxBytes: 1024 * 1024, count: 5 }),
     sysfsRoot: z.string().min(1).default('/sys'),
     procRoot: z.string().min(1).default('/proc'),
     technicianKeys: z
-      .array(z.strictObject({ kid: z.string().min(1).max(128), publicKey: z.string().min(1) }))
+      .array(
+        z.strictObject({
+          kid: z.string().min(1).max(128),
+          publicKey: z.string().refine(isEd25519PublicKey, 'not an Ed25519 public key in PEM (-----BEGIN PUBLIC KEY-----)'),
+        }),
+      )
       .default([]),
     devices: z.strictObject(devicesShape).default({}),
     thresholds: thresholdsSchema(allThresholdDefaults()),
