@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ALWAYS_POLLED, allThresholdDefaults, DEVICES } from '../drivers/index.js';
 import { thresholdsSchema } from '../drivers/thresholds.js';
 import { DEVICE_NAMES, type DeviceName } from '../protocol/devices.js';
+import { LOG_LEVELS } from '../protocol/log-levels.js';
 
 /**
  * The one schema of the config file (SPEC.md section 3). The TypeScript type is derived from it,
@@ -31,8 +32,7 @@ function isEd25519PublicKey(pem: string): boolean {
   }
 }
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel } from '../protocol/log-levels.js';
 
 const devicesShape: Record<string, z.ZodType> = {};
 for (const name of DEVICE_NAMES) {

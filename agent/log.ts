@@ -38,6 +38,8 @@ export function createLog(options: LogOptions): AgentLog {
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.epochTime,
       formatters: { log: (fields) => redact(fields) as Record<string, unknown> },
+      // formatters.log has already made Errors plain masked objects (type, message, stack, cause).
+      serializers: { err: (err: unknown) => err },
       hooks: { streamWrite: redactLine },
     },
     pino.multistream(streams),

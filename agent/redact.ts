@@ -36,8 +36,9 @@ export function redactMessage<T extends object>(message: T): T {
 
 /**
  * Raw bytes (a serial frame) for a debug log line: masked as text first, then hex-encoded, so that
- * neither the track data nor a PAN in ASCII can be read back from the hex. The hex is masked too:
- * a PAN in BCD (EMV tag 5A) shows as its own digits in hex.
+ * neither the track data nor a PAN in ASCII can be read back from the hex. The hex is masked too,
+ * as every log string is: a PAN in BCD (EMV tag 5A) shows as its own digits in hex. The price is a
+ * `*` now and then where hex digits happen to pass Luhn.
  */
 export function maskedHex(bytes: Uint8Array): string {
   return maskCardData(Buffer.from(maskedText(bytes), 'latin1').toString('hex').replace(/(..)(?!$)/g, '$1 '));
