@@ -24,7 +24,7 @@ import { FaultEngine, type ActiveFault, type FaultTransition } from './fault-eng
 import { FaultJournal } from './fault-journal.js';
 import { fileFaultStore } from './fault-store.js';
 import { acquireLock, ensureDir } from './files.js';
-import { TemporaryLogLevel } from './log-level.js';
+import { TemporaryLogLevel, type LogLevelState } from './log-level.js';
 import { Maintenance } from './maintenance.js';
 import { MqttLink, type LinkFigures } from './mqtt-link.js';
 import { FileStore } from './outbox/file-store.js';
@@ -78,6 +78,7 @@ export interface AgentStatus {
   devices: Partial<Record<DeviceName, DeviceStatus>>;
   outbox: OutboxFigures;
   connection: LinkFigures;
+  logLevel: LogLevelState;
 }
 
 /**
@@ -195,7 +196,7 @@ export class Agent {
     this.log.info({ terminalId: this.config.terminalId }, 'agent stopped');
   }
 
-  /** Applies a new config without dropping the MQTT session: thresholds, intervals, log level. */
+  /** Applies a new config without dropping the MQTT session: thresholds, intervals, log level, technician keys. */
   reload(next: AgentConfig): void {
     const fixed = (config: AgentConfig) =>
       JSON.stringify([config.terminalId, config.mqtt, config.stateDir, config.logDir, config.sysfsRoot, config.procRoot, polledDevices(config)]);
@@ -203,8 +204,9 @@ export class Agent {
       this.log.warn('broker, terminal id, folders or the set of devices changed: they take effect at the next restart');
     }
     const previousHeartbeat = this.config.heartbeatSeconds;
-    this.config = { ...this.config, logLevel: next.logLevel, thresholds: next.thresholds, heartbeatSeconds: next.heartbeatSeconds, devices: next.devices };
+    this.config = { ...this.config, logLevel: next.logLevel, technicianKeys: next.technicianKeys, thresholds: next.thresholds, heartbeatSeconds: next.heartbeatSeconds, devices: next.devices };
     this.logLevel.configure(next.logLevel);
+    this.commands.setKeys(new TechnicianKeys(next.technicianKeys));
     this.configureDevices();
     if (previousHeartbeat !== next.heartbeatSeconds && this.heartbeating) this.scheduleHeartbeat();
     this.log.info({ logLevel: next.logLevel, heartbeatSeconds: next.heartbeatSeconds }, 'config reloaded');
@@ -236,6 +238,7 @@ export class Agent {
       devices,
       outbox: this.outbox.figures(),
       connection: this.link.figures(),
+      logLevel: this.logLevel.state,
     };
   }
 

@@ -13,6 +13,8 @@ Usage:
   pos-agent run --config FILE        the on-device daemon
   pos-agent demo [--forever]         a simulated terminal, an embedded broker and the agent, shown live
   pos-agent check-config FILE        validate a config file; exit 0 or 2
+  pos-agent tech <command> …         the technician's client: status, faults, logs, diag, maintenance,
+                                     loglevel, rebirth of a terminal; keygen (pos-agent tech --help)
   pos-agent --version
 
 Exit codes: 0 clean, 2 bad usage or invalid config, 1 fatal.`;
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand,
   'check-config': async () => (await import('./check-config.js')).checkConfigCommand,
   demo: async () => (await import('../sim/demo.js')).demoCommand,
+  tech: async () => (await import('../tech/cli.js')).techCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

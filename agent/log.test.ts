@@ -1,29 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { clearForms, TEST_PAN as PAN, TEST_PAN_MASKED as MASKED, TEST_TRACK_2 as TRACK_2 } from '../test/helpers/cardholder.js';
 import { removeTempDirs, tempDir } from '../test/helpers/temp.js';
 import { createLog, redactLine } from './log.js';
-import { maskedHex } from './redact.js';
+import { maskedBase64, maskedHex } from './redact.js';
 
 afterAll(removeTempDirs);
 
-const PAN = '4539148803436467';
-const MASKED = '453914******6467';
 /** A card reader's unsolicited 'D' event (DEVICES.md): STX 'E' status LEN DATA ETX LRC. */
-const TRACK_2 = `;${PAN}=25121010000000000000?`;
-
 function readerEventFrame(data: string): Buffer {
   const body = Buffer.concat([Buffer.from([0x02, 0x45, 0x00, data.length]), Buffer.from(data, 'latin1'), Buffer.from([0x03])]);
   const lrc = body.reduce((xor, byte) => xor ^ byte, 0);
   return Buffer.concat([body, Buffer.from([lrc])]);
-}
-
-/** Every way the PAN could be written down: plain, separated, hex and base64 of its ASCII. */
-function clearForms(pan: string): string[] {
-  const forms = [pan, pan.replace(/(\d{4})(?=\d)/g, '$1 '), Buffer.from(pan).toString('hex')];
-  for (let offset = 0; offset < 3; offset++) forms.push(Buffer.from(`${'x'.repeat(offset)}${pan}`).toString('base64').slice(4, -4));
-  forms.push(JSON.stringify([...Buffer.from(pan)]).slice(1, -1));
-  return forms;
 }
 
 describe('the agent log', () => {
@@ -61,6 +50,27 @@ describe('the agent log', () => {
     expect(records[7].reading).toEqual({ events: [{ kind: 'D', raw: '[track data]' }] });
     expect(records[8].session).toBe(`bound ${MASKED}`);
     for (const record of records) expect(typeof record.time).toBe('number');
+  });
+
+  it('masks the card reader D event of DEVICES.md however a driver would log it', () => {
+    const dir = tempDir();
+    const { log, close } = createLog({ level: 'debug', logDir: dir, stderr: false });
+    const track = ';4111111111111111=25121010000000000000?';
+    const frame = readerEventFrame(`D${track}`);
+    const reader = log.child({ device: 'cardReader' });
+    reader.debug({ rx: maskedHex(frame) }, 'frame');
+    reader.debug({ rx: frame, data: frame.subarray(4, -2).toString('latin1') }, 'frame');
+    reader.debug({ base64: maskedBase64(frame), bytes: [...frame] }, 'frame');
+    reader.debug(`event ${frame.subarray(4, -2).toString('latin1')}`);
+    close();
+    const text = fs.readFileSync(path.join(dir, 'agent.log'), 'utf8');
+    for (const form of clearForms('4111111111111111')) expect(text).not.toContain(form);
+    expect(text).not.toContain('=2512');
+    const records = text.trim().split('\n').map((line) => JSON.parse(line));
+    expect(records[1].data).toBe('D[track data]');
+    expect(records[3].msg).toBe('event D[track data]');
+    expect(records[2].bytes).toBe(maskedHex(frame));
+    expect(Buffer.from(records[2].base64, 'base64').toString('latin1')).toContain('D[track data]');
   });
 
   it('applies a new level to child loggers too', () => {

@@ -39,6 +39,13 @@ describe('redact', () => {
     for (const hex of Object.values(out)) expect(hex.replace(/ /g, '')).not.toContain(panHex);
   });
 
+  it('reads a list of byte values that spells cardholder data as bytes, and leaves other number lists alone', () => {
+    const spelled = [...Buffer.from(`pan ${PAN}`)];
+    expect(redact({ spelled })).toEqual({ spelled: maskedHex(Buffer.from(`pan ${PAN}`)) });
+    const counters = [...Buffer.from('4111 1111')].concat([1, 2, 3, 4, 5]);
+    expect(redact({ counters, loads: [0.5, 1, 2] })).toEqual({ counters, loads: [0.5, 1, 2] });
+  });
+
   it('turns an Error into its type, message, stack, own fields and cause, all masked', () => {
     const cause = new Error(`reader said ${PAN}`);
     const error = Object.assign(new Error(`declined ${PAN}`, { cause }), { code: 'E_CARD', pan: PAN });

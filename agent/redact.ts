@@ -77,7 +77,7 @@ function redactValue(value: unknown, depth: number, ancestors: Set<object>): unk
   ancestors.add(object);
   try {
     if (object instanceof Error) return redactError(object, depth, ancestors);
-    if (Array.isArray(object)) return object.map((item) => redactValue(item, depth + 1, ancestors) ?? null);
+    if (Array.isArray(object)) return isByteList(object) ? maskedByteList(object) : object.map((item) => redactValue(item, depth + 1, ancestors) ?? null);
     const toJSON = (object as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return redactValue(toJSON.call(object), depth + 1, ancestors);
     if (isSerializedBuffer(object)) return maskedHex(Uint8Array.from(object.data));
@@ -110,6 +110,20 @@ function redactError(error: Error, depth: number, ancestors: Set<object>): Recor
   for (const [key, item] of Object.entries(error)) if (key !== 'type' && key !== 'message' && key !== 'stack') entries.push([key, item]);
   if (error.cause !== undefined) entries.push(['cause', error.cause]);
   return redactEntries(entries, depth, ancestors);
+}
+
+/**
+ * Numbers are not card numbers, but a list of byte values can spell one in ASCII: such a list is
+ * read as bytes, and shown as masked hex when it held cardholder data.
+ */
+function isByteList(list: unknown[]): list is number[] {
+  return list.length >= 13 && list.every((item) => Number.isInteger(item) && (item as number) >= 0 && (item as number) <= 255);
+}
+
+function maskedByteList(list: number[]): number[] | string {
+  const bytes = Uint8Array.from(list);
+  const text = Buffer.from(bytes).toString('latin1');
+  return maskCardData(text) === text ? list : maskedHex(bytes);
 }
 
 /** What JSON.stringify makes of a Buffer: a byte list that would show a PAN as numbers. */

@@ -55,10 +55,17 @@ interface Refusal {
 
 export class CommandDispatcher {
   private readonly limiter: RefusalLimiter;
+  private keys: TechnicianKeys;
   private running: Admitted | undefined;
 
   constructor(private readonly options: DispatcherOptions) {
     this.limiter = options.limiter ?? new RefusalLimiter(options.clock, options.log);
+    this.keys = options.keys;
+  }
+
+  /** A reloaded config's keys: a revoked key is refused from the next command on. */
+  setKeys(keys: TechnicianKeys): void {
+    this.keys = keys;
   }
 
   /** One R/cmd message. Resolves when its answer is queued; never rejects. */
@@ -81,7 +88,8 @@ export class CommandDispatcher {
    * exclusive op, the agent busy, in the same turn as the checks, so that no copy can slip in.
    */
   private async admit(payload: Buffer): Promise<Admitted | Refusal> {
-    const { keys, replay, terminalId, clock, context } = this.options;
+    const { replay, terminalId, clock, context } = this.options;
+    const { keys } = this;
     const decoded = decodeCommand(payload);
     if (!decoded.ok) return { code: 'BAD_REQUEST', message: decoded.message, id: decoded.id };
     const { payload: command, header, token } = decoded;
