@@ -129,7 +129,9 @@ export class CommandDispatcher {
     const { clock, log, context, replies } = this.options;
     const { id, op, args, kid } = command;
     const started = clock.now();
-    log.info({ id, op, kid, args }, `command ${op} accepted`);
+    // Without grep: a later `logs --grep` (every round of --follow) would find this very line.
+    const { grep: _grep, ...shown } = args as { grep?: string };
+    log.info({ id, op, kid, args: shown }, `command ${op} accepted`);
     try {
       const parts = await (OPS[op] as Op<OpName>).run(args, context);
       parts.forEach((data, index) => {
