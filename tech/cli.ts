@@ -116,9 +116,10 @@ export async function techCommand(argv: string[]): Promise<number> {
   }
   try {
     if (op === 'logs') {
-      const printed = await printLogs(session, terminalId, args as OpInput<'logs'>, { json: values.json === true, style: s });
+      const out = { json: values.json === true, style: s, write: (text: string) => process.stdout.write(text) };
+      const printed = await printLogs(session, terminalId, args as OpInput<'logs'>, out);
       if (printed.code !== EXIT.OK || !values.follow) return printed.code;
-      return await followLogs(session, args as OpInput<'logs'>, printed.cursor, { json: values.json === true, style: s, forMs: followMs });
+      return await followLogs(session, args as OpInput<'logs'>, printed.cursor, { ...out, forMs: followMs });
     }
     const answer = await session.request(op, args);
     return report(op, terminalId, answer, values.json === true, s);

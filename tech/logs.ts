@@ -13,6 +13,7 @@ import type { TechSession } from './session.js';
 export interface LogOutput {
   json: boolean;
   style: Style;
+  write(text: string): void;
 }
 
 /** Where the printed records end: the next request starts there, and skips what it shows again. */
@@ -39,7 +40,7 @@ export async function printLogs(
     process.stderr.write(`pos-agent tech: ${terminalId} refused logs: ${answer.code}: ${answer.message}\n`);
     return { code: 1, cursor };
   }
-  print(decodeParts(answer.parts), cursor, out);
+  printRecords(decodeParts(answer.parts), cursor, out);
   return { code: EXIT.OK, cursor };
 }
 
@@ -64,7 +65,7 @@ export async function followLogs(session: TechSession, args: OpInput<'logs'>, cu
         process.stderr.write(`pos-agent tech: logs refused: ${answer.code}: ${answer.message}\n`);
         return 1;
       }
-      print(decodeParts(answer.parts), cursor, out);
+      printRecords(decodeParts(answer.parts), cursor, out);
     }
     return EXIT.OK;
   } finally {
@@ -84,7 +85,8 @@ export function decodeParts(parts: unknown[]): string[] {
   });
 }
 
-function print(lines: string[], cursor: LogCursor, out: LogOutput): void {
+/** Prints the records that a cursor has not seen yet, and moves it. */
+export function printRecords(lines: string[], cursor: LogCursor, out: LogOutput): void {
   // Skipped: what an earlier answer showed (a follow request starts at the last time it saw).
   const from = cursor.last;
   const seen = new Set(cursor.atLast);
@@ -102,6 +104,6 @@ function print(lines: string[], cursor: LogCursor, out: LogOutput): void {
       cursor.last = time;
       cursor.atLast.add(line);
     }
-    process.stdout.write(`${out.json ? line : formatRecord(record, out.style)}\n`);
+    out.write(`${out.json ? line : formatRecord(record, out.style)}\n`);
   }
 }
