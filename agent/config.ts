@@ -7,6 +7,8 @@ import { thresholdsSchema } from '../drivers/thresholds.js';
 import { DEVICE_NAMES, type DeviceName } from '../protocol/devices.js';
 import { LOG_LEVELS } from '../protocol/log-levels.js';
 
+export { LOG_LEVELS, type LogLevel } from '../protocol/log-levels.js';
+
 /**
  * The one schema of the config file (SPEC.md section 3). The TypeScript type is derived from it,
  * so the two cannot drift. Unknown keys are errors: a typo must not silently disable a device.
@@ -31,8 +33,6 @@ function isEd25519PublicKey(pem: string): boolean {
     return false;
   }
 }
-
-export { LOG_LEVELS, type LogLevel } from '../protocol/log-levels.js';
 
 const devicesShape: Record<string, z.ZodType> = {};
 for (const name of DEVICE_NAMES) {

@@ -122,7 +122,7 @@ export async function techCommand(argv: string[]): Promise<number> {
       return await followLogs(session, args as OpInput<'logs'>, printed.cursor, { ...out, forMs: followMs });
     }
     const answer = await session.request(op, args);
-    return report(op, terminalId, answer, values.json === true, s);
+    return report(op as Exclude<OpName, 'logs'>, terminalId, answer, values.json === true, s);
   } catch (error) {
     if (error instanceof NoAnswer) {
       process.stderr.write(`pos-agent tech: ${error.message}\n`);
@@ -221,30 +221,39 @@ function readFile(file: string, option: string): Buffer {
   }
 }
 
-function report(op: OpName, terminalId: string, answer: Answer, json: boolean, s: Style): number {
+/** The fields of the answers that the short messages below use. */
+interface ReplyData {
+  faults?: unknown[];
+  pass?: boolean;
+  level?: string;
+  configured?: string;
+  until?: number;
+  on?: boolean;
+  reason?: string;
+}
+
+function report(op: Exclude<OpName, 'logs'>, terminalId: string, answer: Answer, json: boolean, s: Style): number {
   if (!answer.ok) {
     process.stderr.write(`pos-agent tech: ${terminalId} refused ${op}: ${answer.code}: ${answer.message}\n`);
     return TECH_EXIT.REFUSED;
   }
-  const data = answer.parts[0] as Record<string, any>;
+  const data = answer.parts[0] as ReplyData;
+  // A failed self-test is an answer, but not a healthy one: scripts see it in the exit code.
+  const code = op === 'diag' && data.pass !== true ? TECH_EXIT.REFUSED : EXIT.OK;
   if (json) {
-    const lines = op === 'faults' ? (data.faults as unknown[]) : [data];
+    const lines = op === 'faults' ? (data.faults ?? []) : [data];
     for (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
-    return op === 'diag' && !data.pass ? TECH_EXIT.REFUSED : EXIT.OK;
+    return code;
   }
-  const text: Record<OpName, () => string> = {
-    status: () => formatStatus(data, s),
-    faults: () => formatFaults(data, s),
-    diag: () => formatDiag(data, s),
-    logs: () => '',
-    loglevel: () => `${terminalId}: log level ${data.level} until ${new Date(data.until).toISOString()}, then ${data.configured} again`,
-    maintenance: () =>
-      data.on
-        ? `${terminalId}: maintenance on${data.reason ? ` (${data.reason})` : ''}${data.until ? ` until ${new Date(data.until).toISOString()}` : ''}`
-        : `${terminalId}: maintenance off`,
+  const until = data.until !== undefined ? ` until ${new Date(data.until).toISOString()}` : '';
+  const text: Record<Exclude<OpName, 'logs'>, () => string> = {
+    status: () => formatStatus(data as Parameters<typeof formatStatus>[0], s),
+    faults: () => formatFaults(data as Parameters<typeof formatFaults>[0], s),
+    diag: () => formatDiag(data as Parameters<typeof formatDiag>[0], s),
+    loglevel: () => `${terminalId}: log level ${data.level}${until}, then ${data.configured} again`,
+    maintenance: () => (data.on ? `${terminalId}: maintenance on${data.reason ? ` (${data.reason})` : ''}${until}` : `${terminalId}: maintenance off`),
     rebirth: () => `${terminalId}: state and faults published again`,
   };
   process.stdout.write(`${text[op]()}\n`);
-  // A failed self-test is an answer, but not a healthy one: scripts see it in the exit code.
-  return op === 'diag' && !data.pass ? TECH_EXIT.REFUSED : EXIT.OK;
+  return code;
 }

@@ -3,7 +3,7 @@ import { OP_ARGS, type OpArgs, type OpName } from '../../protocol/command.js';
 import type { DeviceName } from '../../protocol/devices.js';
 import type { AgentStatus } from '../agent.js';
 import type { FaultJournal } from '../fault-journal.js';
-import type { LogLevelState, TemporaryLogLevel } from '../log-level.js';
+import type { TemporaryLogLevel } from '../log-level.js';
 import type { MaintenanceState } from '../maintenance.js';
 import { packLogParts } from './log-parts.js';
 import { logFiles, queryLogs } from './log-query.js';
@@ -57,7 +57,7 @@ export const OPS: { [O in OpName]: Op<O> } = {
     },
   },
   loglevel: {
-    run: async (args, context): Promise<LogLevelState[]> => [context.logLevel.set(args.level, args.minutes)],
+    run: async (args, context) => [context.logLevel.set(args.level, args.minutes)],
   },
   maintenance: {
     run: async (args, context) => [await context.setMaintenance(args.on, args.on ? args.reason : undefined, args.on ? args.minutes : undefined)],
