@@ -17,6 +17,8 @@ Usage:
   pos-agent sim inject|clear CODE    make a fault happen on a running simulator, or go away
   pos-agent sim set DEVICE.FIELD=VALUE | unplug DEVICE | plug DEVICE | status
   pos-agent check-config FILE        validate a config file; exit 0 or 2
+  pos-agent tech <command> …         the technician's client: status, faults, logs, diag, maintenance,
+                                     loglevel, rebirth of a terminal; keygen (pos-agent tech --help)
   pos-agent --version
 
 Exit codes: 0 clean, 2 bad usage or invalid config, 1 fatal.`;
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'check-config': async () => (await import('./check-config.js')).checkConfigCommand,
   demo: async () => (await import('../sim/demo.js')).demoCommand,
   sim: async () => (await import('../sim/cli.js')).simCommand,
+  tech: async () => (await import('../tech/cli.js')).techCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
