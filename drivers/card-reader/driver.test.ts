@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../agent/clock.js';
 import { SimCardReader, TEST_TRACK } from '../../sim/card-reader.js';
+import { brokenLine } from '../../test/helpers/broken-line.js';
 import { memoryLog } from '../../test/helpers/log.js';
 import { memoryLine, type Chunking } from '../serial/memory-transport.js';
 import type { Driver } from '../types.js';
@@ -93,6 +94,13 @@ describe('card reader driver', () => {
     const { reader, driver } = await setup();
     reader.set({ silent: true });
     await expect(driver.read(signal())).rejects.toMatchObject({ code: 'TIMEOUT', message: "no answer to 'S' status within 1000 ms" });
+  });
+
+  it('fails a poll at once when the request cannot be written, and leaves no timer to fire later', async () => {
+    const { log } = memoryLog();
+    const driver = createCardReaderDriver({ path: '/dev/ttyS2', baudRate: 38400, pollSeconds: 5 }, { serial: () => brokenLine('/dev/ttyS2'), clock: systemClock, log });
+    await expect(driver.read(signal())).rejects.toThrow(/EIO/);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
   });
 
   it('a NAK fails the command at once and counts as a protocol error', async () => {

@@ -94,7 +94,8 @@ export function createCardReaderDriver(config: CardReaderConfig, env: Pick<Drive
     try {
       const request = requestFrame(cmd);
       log.debug({ frame: request.toString('hex') }, 'card reader frame out');
-      await line.write(request);
+      // A failed write settles the reply, so that its timer cannot fire for nobody later.
+      await line.write(request).catch((error: Error) => reply.reject(error));
       return await reply.promise;
     } finally {
       if (awaited?.reply === reply) awaited = undefined;

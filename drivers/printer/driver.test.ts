@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../agent/clock.js';
 import { SimPrinter } from '../../sim/printer.js';
+import { brokenLine } from '../../test/helpers/broken-line.js';
 import { memoryLog } from '../../test/helpers/log.js';
 import { memoryLine, type Chunking, type MemoryLine } from '../serial/memory-transport.js';
 import type { Driver } from '../types.js';
@@ -125,6 +126,14 @@ describe('printer driver', () => {
     const before = pushed.length;
     printer.set({ paper: 'low' });
     await until('a block after the power cycle', () => pushed.length > before && pushed.at(-1)!.paper === 'low');
+  });
+
+  it('fails a poll at once when the request cannot be written, and leaves no timer to fire later', async () => {
+    const { log } = memoryLog();
+    const driver = createPrinterDriver({ path: '/dev/ttyS1', baudRate: 115200, pollSeconds: 5, statusBack: false }, { serial: () => brokenLine('/dev/ttyS1'), clock: systemClock, log });
+    await expect(driver.read(signal())).rejects.toThrow(/EIO/);
+    // Past the reply timeout: a timer left behind would now reject with nobody listening.
+    await new Promise((resolve) => setTimeout(resolve, 600));
   });
 
   it('drops and counts bytes of no known shape, and reads correctly right after', async () => {

@@ -86,7 +86,8 @@ export function createPrinterDriver(config: PrinterConfig, env: Pick<DriverEnv, 
     const reply = awaitReply<number>(clock, STATUS_TIMEOUT_MS, signal, `DLE EOT ${n}`);
     awaited = reply;
     try {
-      await line.write(statusRequest(n));
+      // A failed write settles the reply, so that its timer cannot fire for nobody later.
+      await line.write(statusRequest(n)).catch((error: Error) => reply.reject(error));
       return await reply.promise;
     } finally {
       if (awaited === reply) awaited = undefined;
