@@ -29,6 +29,8 @@ async function onPty<D extends { start(): Promise<void>; stop(): Promise<void> }
     pair,
     device,
     async replug() {
+      // The device's end may not have noticed the hang-up yet: close it before opening the new tty.
+      await device.stop();
       await pair.plug();
       await device.start();
     },
