@@ -15,6 +15,7 @@ import {
   type Frame,
   type ReaderEvent,
   type ReaderStatus,
+  type ReaderVersion,
 } from './codec.js';
 
 export interface CardReaderConfig {
@@ -54,7 +55,7 @@ export function createCardReaderDriver(config: CardReaderConfig, env: Pick<Drive
   let awaited: { cmd: Command; reply: AwaitedReply<Frame> } | undefined;
   let refusals = 0;
   let strays = 0;
-  let version: { firmware: string; serial?: string } | undefined;
+  let version: ReaderVersion | undefined;
   let versionAsked = false;
   let previous: { reads: number; readErrors: number } | undefined;
   let counterResets = 0;
