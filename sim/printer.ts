@@ -73,7 +73,7 @@ export class SimPrinter {
     }
     const before = this.statusBlock().toString('hex');
     this.state = { ...this.state, ...change };
-    // A power cycle forgets status back: the host enables it again when it reopens the line.
+    // A power cycle forgets status back: the host has to ask for it again.
     if (change.silent) this.statusBack = false;
     if (this.statusBack && this.statusBlock().toString('hex') !== before) this.sendBlock();
   }
