@@ -14,16 +14,23 @@ import type { BirthMessage } from '../protocol/messages.js';
 import { terminalTopics, type TerminalTopics } from '../protocol/topics.js';
 import { verdict, type Verdict } from './availability.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
+import { CommandDispatcher } from './commands/dispatcher.js';
+import type { OpContext } from './commands/ops.js';
+import { ReplayCache } from './commands/replay-cache.js';
+import { TechnicianKeys } from './commands/technician-keys.js';
 import { polledDevices, type AgentConfig } from './config.js';
 import { errorMessage } from './errors.js';
 import { FaultEngine, type ActiveFault, type FaultTransition } from './fault-engine.js';
+import { FaultJournal } from './fault-journal.js';
 import { fileFaultStore } from './fault-store.js';
 import { acquireLock, ensureDir } from './files.js';
+import { TemporaryLogLevel, type LogLevelState } from './log-level.js';
 import { Maintenance } from './maintenance.js';
 import { MqttLink, type LinkFigures } from './mqtt-link.js';
 import { FileStore } from './outbox/file-store.js';
 import { Outbox, type OutboxFigures } from './outbox/outbox.js';
 import type { OutboxStore } from './outbox/store.js';
+import { redactMessage } from './redact.js';
 import { Scheduler, type PollFigures } from './scheduler.js';
 import { SessionCounter } from './session.js';
 import { faultMessage, faultsSnapshot, heartbeatMessage } from './telemetry.js';
@@ -71,6 +78,7 @@ export interface AgentStatus {
   devices: Partial<Record<DeviceName, DeviceStatus>>;
   outbox: OutboxFigures;
   connection: LinkFigures;
+  logLevel: LogLevelState;
 }
 
 /**
@@ -94,6 +102,9 @@ export class Agent {
   private uplink!: Uplink;
   private maintenance!: Maintenance;
   private sessions!: SessionCounter;
+  private journal!: FaultJournal;
+  private commands!: CommandDispatcher;
+  private readonly logLevel: TemporaryLogLevel;
   private session = 0;
   private attemptSession = 0;
   private heartbeatTimer: Timer | undefined;
@@ -111,6 +122,7 @@ export class Agent {
     this.topics = terminalTopics(config.mqtt.topicRoot, config.terminalId);
     this.polled = polledDevices(config);
     for (const name of this.polled) this.modules.set(name, deviceModule(name));
+    this.logLevel = new TemporaryLogLevel(config.logLevel, (level) => deps.setLogLevel?.(level), this.clock, this.log);
   }
 
   async start(): Promise<void> {
@@ -119,6 +131,7 @@ export class Agent {
     ensureDir(config.stateDir);
     this.releaseLock = acquireLock(config.stateDir);
 
+    this.journal = new FaultJournal(config.stateDir);
     const store = this.deps.store ?? new FileStore({ dir: path.join(config.stateDir, 'outbox'), maxBytes: config.outbox.maxBytes, log });
     this.outbox = await Outbox.open({ store, maxBytes: config.outbox.maxBytes, log });
     this.engine = new FaultEngine({
@@ -139,6 +152,18 @@ export class Agent {
       this.session = this.sessions.connected();
     });
     this.uplink = new Uplink({ link: this.link, outbox: this.outbox, topics: this.topics, clock, log, birth: () => this.birth(), random: this.deps.random });
+    this.commands = new CommandDispatcher({
+      terminalId: config.terminalId,
+      keys: new TechnicianKeys(config.technicianKeys),
+      replay: new ReplayCache(config.stateDir, clock, log),
+      context: this.opContext(),
+      replies: this.uplink,
+      clock,
+      log,
+    });
+    this.link.on('message', (topic, payload, correlationData) => {
+      if (topic === this.topics.cmd && !this.stopping) void this.commands.handle(payload, correlationData);
+    });
 
     const retired = this.engine.retireDevices(this.polled, clock.now());
     this.scheduler = new Scheduler({ clock, log, onSample: (device, sample) => this.onSample(device, sample) });
@@ -157,6 +182,8 @@ export class Agent {
     this.stopping = true;
     this.clock.clearTimeout(this.heartbeatTimer);
     this.maintenance?.stop();
+    this.commands?.stop();
+    this.logLevel.stop();
     await this.scheduler?.stop();
     if (this.outbox) {
       await this.outbox.flush();
@@ -164,11 +191,12 @@ export class Agent {
       await this.uplink.close({ online: false, session: this.session, reason: 'shutdown', ts: this.clock.now() }, 1_000);
       await this.outbox.close();
     }
+    this.journal?.close();
     this.releaseLock?.();
     this.log.info({ terminalId: this.config.terminalId }, 'agent stopped');
   }
 
-  /** Applies a new config without dropping the MQTT session: thresholds, intervals, log level. */
+  /** Applies a new config without dropping the MQTT session: thresholds, intervals, log level, technician keys. */
   reload(next: AgentConfig): void {
     const fixed = (config: AgentConfig) =>
       JSON.stringify([config.terminalId, config.mqtt, config.stateDir, config.logDir, config.sysfsRoot, config.procRoot, polledDevices(config)]);
@@ -176,8 +204,9 @@ export class Agent {
       this.log.warn('broker, terminal id, folders or the set of devices changed: they take effect at the next restart');
     }
     const previousHeartbeat = this.config.heartbeatSeconds;
-    this.config = { ...this.config, logLevel: next.logLevel, thresholds: next.thresholds, heartbeatSeconds: next.heartbeatSeconds, devices: next.devices };
-    this.deps.setLogLevel?.(next.logLevel);
+    this.config = { ...this.config, logLevel: next.logLevel, technicianKeys: next.technicianKeys, thresholds: next.thresholds, heartbeatSeconds: next.heartbeatSeconds, devices: next.devices };
+    this.logLevel.configure(next.logLevel);
+    this.commands.setKeys(new TechnicianKeys(next.technicianKeys));
     this.configureDevices();
     if (previousHeartbeat !== next.heartbeatSeconds && this.heartbeating) this.scheduleHeartbeat();
     this.log.info({ logLevel: next.logLevel, heartbeatSeconds: next.heartbeatSeconds }, 'config reloaded');
@@ -209,6 +238,7 @@ export class Agent {
       devices,
       outbox: this.outbox.figures(),
       connection: this.link.figures(),
+      logLevel: this.logLevel.state,
     };
   }
 
@@ -240,6 +270,20 @@ export class Agent {
       }),
     );
     return results;
+  }
+
+  /** What technician commands may reach: no more than this. */
+  private opContext(): OpContext {
+    return {
+      devices: this.polled,
+      logDir: this.config.logDir,
+      status: () => this.status(),
+      selfTest: (device) => this.selfTest(device),
+      setMaintenance: (on, reason, minutes) => this.maintenance.set(on, reason, minutes),
+      rebirth: () => this.uplink.rebirth(),
+      journal: this.journal,
+      logLevel: this.logLevel,
+    };
   }
 
   private createLink(): MqttLink {
@@ -322,11 +366,15 @@ export class Agent {
       .filter((fault) => fault.raiseSeq > this.outbox.lastWrittenSeq)
       .sort((a, b) => a.raiseSeq - b.raiseSeq);
     for (const fault of unwritten) {
-      this.outbox.put(fault.raiseSeq, 'fault', faultMessage({ state: 'raised', fault, seq: fault.raiseSeq }, this.clock.now()));
+      const message = redactMessage(faultMessage({ state: 'raised', fault, seq: fault.raiseSeq }, this.clock.now()));
+      this.journal.record(message);
+      this.outbox.put(fault.raiseSeq, 'fault', message);
       this.log.warn({ code: fault.code, id: fault.id }, 'fault raise was not sent before the last stop; sending it now');
     }
     this.engine.resumeClears(this.outbox.lastWrittenSeq, (transition) => {
-      this.outbox.put(transition.seq, 'fault', faultMessage(transition, this.clock.now()));
+      const message = redactMessage(faultMessage(transition, this.clock.now()));
+      this.journal.record(message);
+      this.outbox.put(transition.seq, 'fault', message);
       this.log.warn({ code: transition.fault.code, id: transition.fault.id }, 'fault clear was not sent before the last stop; sending it now');
     });
   }
@@ -343,7 +391,10 @@ export class Agent {
   }
 
   private announce(transition: FaultTransition): void {
-    const message = faultMessage(transition, this.clock.now());
+    // Masked like every message (uplink.ts); journaled first, so that a crash in between repeats
+    // the journal line, which it skips, rather than lose it.
+    const message = redactMessage(faultMessage(transition, this.clock.now()));
+    this.journal.record(message);
     this.outbox.put(transition.seq, 'fault', message);
     const fields = { device: message.device, code: message.code, id: message.id, seq: message.seq, detail: message.detail };
     if (transition.state === 'raised') this.log.warn(fields, `fault raised: ${message.message}`);

@@ -12,7 +12,13 @@ const USAGE = `pos-agent ${AGENT_VERSION}: health agent for payment terminals
 Usage:
   pos-agent run --config FILE        the on-device daemon
   pos-agent demo [--forever]         a simulated terminal, an embedded broker and the agent, shown live
+  pos-agent sim [--dir DIR] [--config-out FILE] [--scenario FILE] [--broker URL]
+                                     the hardware simulator; it writes a config for the agent
+  pos-agent sim inject|clear CODE    make a fault happen on a running simulator, or go away
+  pos-agent sim set DEVICE.FIELD=VALUE | unplug DEVICE | plug DEVICE | status
   pos-agent check-config FILE        validate a config file; exit 0 or 2
+  pos-agent tech <command> …         the technician's client: status, faults, logs, diag, maintenance,
+                                     loglevel, rebirth of a terminal; keygen (pos-agent tech --help)
   pos-agent --version
 
 Exit codes: 0 clean, 2 bad usage or invalid config, 1 fatal.`;
@@ -23,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand,
   'check-config': async () => (await import('./check-config.js')).checkConfigCommand,
   demo: async () => (await import('../sim/demo.js')).demoCommand,
+  sim: async () => (await import('../sim/cli.js')).simCommand,
+  tech: async () => (await import('../tech/cli.js')).techCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

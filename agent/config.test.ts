@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, polledDevices } from './config.js';
 
 const minimal = { terminalId: 'T-000123', mqtt: { url: 'mqtt://127.0.0.1:1883' } };
+const publicPem = (type: 'ed25519' | 'ed448') =>
+  (type === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ed448')).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 function problems(input: unknown, env: NodeJS.ProcessEnv = {}) {
   const result = parseConfig(input, env, '/etc/pos-agent');
@@ -28,6 +31,7 @@ describe('config', () => {
       technicianKeys: [],
       devices: {},
       outbox: { maxBytes: 8 * 1024 * 1024 },
+      logFiles: { maxBytes: 1024 * 1024, count: 5 },
     });
     expect(polledDevices(config)).toEqual(['system']);
   });
@@ -54,6 +58,7 @@ describe('config', () => {
         'thresholds.BATTERY_LOW.raisePercnt',
         'thresholds.NO_SUCH_FAULT',
         'technicianKeys[0].kid',
+        'technicianKeys[0].publicKey',
       ].sort(),
     );
     expect(found.find((problem) => problem.path === 'mqtt.url')!.message).toMatch(/required/);
@@ -83,10 +88,23 @@ describe('config', () => {
 
   it('refuses a kid listed twice', () => {
     const keys = [
-      { kid: 'a', publicKey: 'k' },
-      { kid: 'a', publicKey: 'k' },
+      { kid: 'a', publicKey: publicPem('ed25519') },
+      { kid: 'a', publicKey: publicPem('ed25519') },
     ];
     expect(problems({ ...minimal, technicianKeys: keys }).map((p) => p.path)).toEqual(['technicianKeys[1].kid']);
+  });
+
+  it('takes only Ed25519 public keys in PEM as technician keys', () => {
+    expect(problems({ ...minimal, technicianKeys: [{ kid: 'ok', publicKey: publicPem('ed25519') }] })).toEqual([]);
+    const refused = problems({ ...minimal, technicianKeys: [{ kid: 'other', publicKey: publicPem('ed448') }, { kid: 'text', publicKey: 'ssh-ed25519 AAAA' }] });
+    expect(refused.map((p) => p.path)).toEqual(['technicianKeys[0].publicKey', 'technicianKeys[1].publicKey']);
+    expect(refused[0]!.message).toMatch(/Ed25519/);
+  });
+
+  it('bounds the log files', () => {
+    expect(problems({ ...minimal, logFiles: { maxBytes: 1024, count: 1 } }).map((p) => p.path)).toEqual(['logFiles.maxBytes', 'logFiles.count']);
+    const result = parseConfig({ ...minimal, logFiles: { count: 10 } }, {}, '/etc');
+    expect(result.ok && result.config.logFiles).toEqual({ maxBytes: 1024 * 1024, count: 10 });
   });
 
   it('refuses a topic root with wildcards or slashes at its ends', () => {

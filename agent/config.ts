@@ -1,9 +1,13 @@
+import { createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ALWAYS_POLLED, allThresholdDefaults, DEVICES } from '../drivers/index.js';
 import { thresholdsSchema } from '../drivers/thresholds.js';
 import { DEVICE_NAMES, type DeviceName } from '../protocol/devices.js';
+import { LOG_LEVELS } from '../protocol/log-levels.js';
+
+export { LOG_LEVELS, type LogLevel } from '../protocol/log-levels.js';
 
 /**
  * The one schema of the config file (SPEC.md section 3). The TypeScript type is derived from it,
@@ -21,8 +25,14 @@ function isBrokerUrl(value: string): boolean {
   }
 }
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+/** A technician's key as the `keygen` command prints it: an Ed25519 public key in PEM. */
+function isEd25519PublicKey(pem: string): boolean {
+  try {
+    return createPublicKey(pem).asymmetricKeyType === 'ed25519';
+  } catch {
+    return false;
+  }
+}
 
 const devicesShape: Record<string, z.ZodType> = {};
 for (const name of DEVICE_NAMES) {
@@ -53,10 +63,21 @@ export const configSchema = z
     stateDir: z.string().min(1).default('/var/lib/pos-agent'),
     logDir: z.string().min(1).default('/var/log/pos-agent'),
     logLevel: z.enum(LOG_LEVELS).default('info'),
+    logFiles: z
+      .strictObject({
+        maxBytes: z.int().min(64 * 1024).max(256 * 1024 * 1024).default(1024 * 1024),
+        count: z.int().min(2).max(50).default(5),
+      })
+      .default({ maxBytes: 1024 * 1024, count: 5 }),
     sysfsRoot: z.string().min(1).default('/sys'),
     procRoot: z.string().min(1).default('/proc'),
     technicianKeys: z
-      .array(z.strictObject({ kid: z.string().min(1).max(128), publicKey: z.string().min(1) }))
+      .array(
+        z.strictObject({
+          kid: z.string().min(1).max(128),
+          publicKey: z.string().refine(isEd25519PublicKey, 'not an Ed25519 public key in PEM (-----BEGIN PUBLIC KEY-----)'),
+        }),
+      )
       .default([]),
     devices: z.strictObject(devicesShape).default({}),
     thresholds: thresholdsSchema(allThresholdDefaults()),

@@ -22,7 +22,7 @@ export async function runCommand(args: string[]): Promise<number> {
     return EXIT.USAGE;
   }
   const { config } = loaded;
-  const logging = createLog({ level: config.logLevel, logDir: config.logDir });
+  const logging = createLog({ level: config.logLevel, logDir: config.logDir, fileBytes: config.logFiles.maxBytes, files: config.logFiles.count });
   const { log } = logging;
 
   process.on('uncaughtException', (error) => {

@@ -6,12 +6,14 @@ import type { Clock, Timer } from './clock.js';
 import { errorMessage } from './errors.js';
 import { reasonName, type MqttLink } from './mqtt-link.js';
 import type { Outbox } from './outbox/outbox.js';
+import { redactMessage } from './redact.js';
 
 /**
  * The one exit of every upstream message. Sequenced messages (heartbeat, fault, reply) go through
  * the durable outbox and are sent in seq order with a bounded window in flight. The retained
  * latest-value messages (state, faults) are not queued: only their newest value matters, and it
- * is published on every connect and on every change.
+ * is published on every connect and on every change. Device strings reach messages (a `status`
+ * reply, a fault's detail), so every message is masked here for cardholder data (SPEC.md section 7).
  *
  * A broker that refuses a message (MQTT 5: a PUBACK with a reason code such as 0x87 "not
  * authorized") has not taken it: the message stays in the outbox, nothing after it is sent, and
@@ -59,7 +61,7 @@ export class Uplink {
 
   /** Creates a sequenced message; `build` receives its seq. Returns the seq. */
   send(kind: SequencedKind, build: (seq: number) => object, correlationData?: Buffer): number {
-    return this.options.outbox.enqueue(kind, build, correlationData);
+    return this.options.outbox.enqueue(kind, (seq) => redactMessage(build(seq)), correlationData);
   }
 
   /** The retained R/faults snapshot: published now if connected, else after the next birth. */
@@ -91,7 +93,7 @@ export class Uplink {
 
   /** Publishes the clean-offline state and ends the connection. */
   async close(offline: OfflineMessage, timeoutMs: number): Promise<void> {
-    await this.options.link.stop({ topic: this.options.topics.state, payload: Buffer.from(JSON.stringify(offline)), timeoutMs });
+    await this.options.link.stop({ topic: this.options.topics.state, payload: Buffer.from(JSON.stringify(redactMessage(offline))), timeoutMs });
   }
 
   private onUp(): void {
@@ -108,7 +110,7 @@ export class Uplink {
   }
 
   private publishRetained(topic: string, message: object): void {
-    this.options.link.publish(topic, Buffer.from(JSON.stringify(message)), { retain: true }).catch((error: unknown) => {
+    this.options.link.publish(topic, Buffer.from(JSON.stringify(redactMessage(message))), { retain: true }).catch((error: unknown) => {
       const refused = reasonCode(error) !== undefined;
       this.options.log[refused ? 'warn' : 'debug'](
         { topic, err: errorMessage(error) },

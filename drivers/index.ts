@@ -1,6 +1,9 @@
 import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
 import { battery } from './battery/index.js';
+import { cardReader } from './card-reader/index.js';
+import { network } from './network/index.js';
+import { printer } from './printer/index.js';
 import { system } from './system/index.js';
 import type { ThresholdDefaults } from './thresholds.js';
 import type { DeviceModule } from './types.js';
@@ -10,7 +13,10 @@ import type { DeviceModule } from './types.js';
  * its folder. Nothing registers itself by being imported.
  */
 export const DEVICES: Partial<Record<DeviceName, DeviceModule<any, any>>> = {
+  printer,
+  cardReader,
   battery,
+  network,
   system,
 };
 

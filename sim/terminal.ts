@@ -55,6 +55,15 @@ export class SimTerminal {
     }
   }
 
+  /** Every simulated device's state, for `pos-agent sim status`. */
+  state(): Record<string, unknown> {
+    return {
+      battery: this.battery.current,
+      system: this.system.current,
+      maintenance: fs.existsSync(path.join(this.stateDir, 'maintenance')),
+    };
+  }
+
   agentConfig(options: AgentConfigOptions): Record<string, unknown> {
     return {
       terminalId: options.terminalId ?? 'SIM-0001',

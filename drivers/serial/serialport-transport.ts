@@ -1,11 +1,20 @@
+import fs from 'node:fs';
 import { SerialPort } from 'serialport';
 import { DeviceError, errorMessage } from '../../agent/errors.js';
 import type { SerialOpener, SerialOptions, SerialTransport } from './transport.js';
+
+/**
+ * How often an open port checks that its tty still exists. When a pseudo-terminal's other side
+ * goes away, `serialport` can keep reading 0 bytes in a loop instead of reporting the hang-up
+ * (about a core's worth of CPU) until a write fails; a tty node that is gone ends that.
+ */
+const PRESENCE_CHECK_MS = 1_000;
 
 /** A tty (or a pseudo-terminal) through the `serialport` package. */
 export class SerialportTransport implements SerialTransport {
   private port: SerialPort | undefined;
   private closing = false;
+  private presence: ReturnType<typeof setInterval> | undefined;
   private readonly dataListeners: ((chunk: Buffer) => void)[] = [];
   private readonly closeListeners: ((error?: Error) => void)[] = [];
 
@@ -30,6 +39,7 @@ export class SerialportTransport implements SerialTransport {
       for (const listener of this.dataListeners) listener(chunk);
     });
     port.on('close', (closeError?: Error) => {
+      clearInterval(this.presence);
       if (this.port !== port) return;
       this.port = undefined;
       if (this.closing) return;
@@ -42,6 +52,8 @@ export class SerialportTransport implements SerialTransport {
           return;
         }
         this.port = port;
+        this.presence = setInterval(() => this.checkPresence(port), PRESENCE_CHECK_MS);
+        this.presence.unref();
         resolve();
       });
     });
@@ -59,11 +71,19 @@ export class SerialportTransport implements SerialTransport {
   }
 
   close(): Promise<void> {
+    clearInterval(this.presence);
     const port = this.port;
     this.port = undefined;
     this.closing = true;
     if (!port?.isOpen) return Promise.resolve();
     return new Promise((resolve) => port.close(() => resolve()));
+  }
+
+  /** The tty vanished (unplugged): close the port, which reports the close to the listeners. */
+  private checkPresence(port: SerialPort): void {
+    fs.stat(this.options.path, (error) => {
+      if (error?.code === 'ENOENT' && this.port === port && port.isOpen && !this.closing) port.close(() => {});
+    });
   }
 
   onData(listener: (chunk: Buffer) => void): void {

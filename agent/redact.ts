@@ -1,0 +1,138 @@
+import { maskCardData } from './cardholder-data.js';
+
+/**
+ * Keeps cardholder data out of every log record and every message (SPEC.md section 7): each
+ * string is masked (maskCardData), fields that can only hold cardholder data are removed, and bytes
+ * are masked as text before they are encoded. The input is never modified; the result is plain
+ * JSON-ready data, also for cycles, Errors and Buffers. It never throws.
+ */
+
+/** Whole field names, in any case, `_` and `-` ignored (`pinBlock`, `PIN_BLOCK`, `track-2`). */
+const CARDHOLDER_FIELDS = new Set(['pan', 'cardnumber', 'track', 'track1', 'track2', 'cvv', 'cvc', 'cvv2', 'pin', 'pinblock']);
+
+/** Fields of an outgoing message that the agent generates itself: a reply echoes the command's id exactly. */
+const OWN_FIELDS = new Set(['seq', 'ts', 'id']);
+
+const MAX_DEPTH = 32;
+
+export function isCardholderField(name: string): boolean {
+  return CARDHOLDER_FIELDS.has(name.toLowerCase().replace(/[_-]/g, ''));
+}
+
+/** A masked copy of any value, ready for JSON. */
+export function redact(value: unknown): unknown {
+  return redactValue(value, 0, new Set());
+}
+
+/** An outgoing message: everything masked but its own `seq`, `ts` and `id`. */
+export function redactMessage<T extends object>(message: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(message)) {
+    if (OWN_FIELDS.has(key)) out[key] = value;
+    else if (!isCardholderField(key)) out[maskCardData(key)] = redactValue(value, 1, new Set([message]));
+  }
+  return out as T;
+}
+
+/**
+ * Raw bytes (a serial frame) for a debug log line: masked as text first, then hex-encoded, so that
+ * neither the track data nor a PAN in ASCII can be read back from the hex. The hex is masked too,
+ * as every log string is: a PAN in BCD (EMV tag 5A) shows as its own digits in hex. The price is a
+ * `*` now and then where hex digits happen to pass Luhn.
+ */
+export function maskedHex(bytes: Uint8Array): string {
+  return maskCardData(Buffer.from(maskedText(bytes), 'latin1').toString('hex').replace(/(..)(?!$)/g, '$1 '));
+}
+
+/** Like maskedHex, in base64. */
+export function maskedBase64(bytes: Uint8Array): string {
+  return Buffer.from(maskedText(bytes), 'latin1').toString('base64');
+}
+
+/** Bytes as one character each (latin1), masked. */
+export function maskedText(bytes: Uint8Array): string {
+  return maskCardData(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
+}
+
+function redactValue(value: unknown, depth: number, ancestors: Set<object>): unknown {
+  switch (typeof value) {
+    case 'string':
+      return maskCardData(value);
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return value;
+    case 'bigint':
+      return maskCardData(value.toString());
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (ArrayBuffer.isView(object)) return maskedHex(new Uint8Array(object.buffer, object.byteOffset, object.byteLength));
+  if (object instanceof ArrayBuffer) return maskedHex(new Uint8Array(object));
+  if (ancestors.has(object)) return '[Circular]';
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  ancestors.add(object);
+  try {
+    if (object instanceof Error) return redactError(object, depth, ancestors);
+    if (Array.isArray(object)) return isByteList(object) ? maskedByteList(object) : object.map((item) => redactValue(item, depth + 1, ancestors) ?? null);
+    const toJSON = (object as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return redactValue(toJSON.call(object), depth + 1, ancestors);
+    if (isSerializedBuffer(object)) return maskedHex(Uint8Array.from(object.data));
+    return redactEntries(Object.entries(object), depth, ancestors);
+  } catch {
+    // A getter that throws, a revoked proxy: the value cannot be read, so it cannot leak either.
+    return '[unreadable]';
+  } finally {
+    ancestors.delete(object);
+  }
+}
+
+function redactEntries(entries: [string, unknown][], depth: number, ancestors: Set<object>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of entries) {
+    if (isCardholderField(key)) continue;
+    const redacted = redactValue(item, depth + 1, ancestors);
+    if (redacted !== undefined) out[maskCardData(key)] = redacted;
+  }
+  return out;
+}
+
+/** An Error as pino's serializer shows it (type, message, stack, own fields), masked. */
+function redactError(error: Error, depth: number, ancestors: Set<object>): Record<string, unknown> {
+  const entries: [string, unknown][] = [
+    ['type', error.name],
+    ['message', error.message],
+    ['stack', error.stack],
+  ];
+  for (const [key, item] of Object.entries(error)) if (key !== 'type' && key !== 'message' && key !== 'stack') entries.push([key, item]);
+  if (error.cause !== undefined) entries.push(['cause', error.cause]);
+  return redactEntries(entries, depth, ancestors);
+}
+
+/**
+ * Numbers are not card numbers, but a list of byte values can spell one in ASCII: such a list is
+ * read as bytes, and shown as masked hex when it held cardholder data.
+ */
+function isByteList(list: unknown[]): list is number[] {
+  return list.length >= 13 && list.every((item) => Number.isInteger(item) && (item as number) >= 0 && (item as number) <= 255);
+}
+
+function maskedByteList(list: number[]): number[] | string {
+  const bytes = Uint8Array.from(list);
+  const text = Buffer.from(bytes).toString('latin1');
+  return maskCardData(text) === text ? list : maskedHex(bytes);
+}
+
+/** What JSON.stringify makes of a Buffer: a byte list that would show a PAN as numbers. */
+function isSerializedBuffer(object: object): object is { type: 'Buffer'; data: number[] } {
+  const candidate = object as { type?: unknown; data?: unknown };
+  return (
+    candidate.type === 'Buffer' &&
+    Array.isArray(candidate.data) &&
+    Object.keys(object).length === 2 &&
+    candidate.data.every((byte) => Number.isInteger(byte) && byte >= 0 && byte <= 255)
+  );
+}

@@ -1,0 +1,194 @@
+import { errnoCode, errorMessage } from '../../agent/errors.js';
+import { Modem, type ModemStatus } from '../modem/modem.js';
+import { InputProblems } from '../problems.js';
+import type { Driver, DriverEnv, SelfTest } from '../types.js';
+import {
+  COUNTER_NAMES, counterDeltas, linkUp, parseCarrier, parseCounter, parseOperstate, parseWireless,
+  type Counters, type Operstate, type WirelessLine,
+} from './codec.js';
+
+export interface NetworkConfig {
+  interface: string;
+  pollSeconds: number;
+  modem?: { path: string; baudRate: number };
+  probe?: { host: string; port: number; timeoutMs: number };
+}
+
+export interface ProbeResult {
+  host: string;
+  port: number;
+  ok: boolean;
+  rttMs?: number;
+  error?: string;
+}
+
+/** Everything one poll learnt; the heartbeat takes four fields, `status` all of them. */
+export interface NetworkReading {
+  interface: string;
+  operstate?: Operstate;
+  carrier?: 0 | 1;
+  up?: boolean;
+  counters?: Counters;
+  /** Increases since the previous poll, never negative (a counter reset counts from 0). */
+  deltas?: Counters;
+  wireless?: WirelessLine;
+  /** From `+CSQ` on a cellular interface, else from `/proc/net/wireless`. */
+  rssiDbm?: number;
+  signalUnknown?: boolean;
+  modem?: ModemStatus;
+  probe?: ProbeResult;
+}
+
+const NOT_PRESENT: Pick<NetworkReading, 'operstate' | 'carrier' | 'up'> = { operstate: 'notpresent', up: false };
+
+/** A poll ends this long before its interval does, so the scheduler never has to abandon it. */
+function pollMargin(intervalMs: number): number {
+  return Math.min(1_000, Math.max(250, intervalMs * 0.1));
+}
+
+/**
+ * Reads the interface's state from the net class, its signal from the modem or the wireless
+ * table, and times the probe; the three run side by side. Each part that fails leaves its
+ * fields out: a poll always returns, within its interval.
+ */
+export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driver<NetworkReading> {
+  const { sysfs, procfs, clock } = env;
+  const problems = new InputProblems(env.log);
+  const base = `class/net/${config.interface}`;
+  const modem = config.modem ? new Modem(env.serial, config.modem, env) : undefined;
+  let previousCounters: Counters | undefined;
+
+  async function readFile(reader: typeof sysfs, relative: string): Promise<string | undefined> {
+    try {
+      return await reader.read(relative);
+    } catch (error) {
+      problems.report(reader.where(relative), `cannot be read: ${errorMessage(error)}`);
+      return undefined;
+    }
+  }
+
+  async function readCarrier(): Promise<0 | 1 | undefined> {
+    const relative = `${base}/carrier`;
+    let text: string | undefined;
+    try {
+      text = await sysfs.read(relative);
+    } catch (error) {
+      // The kernel refuses to read carrier while the interface is administratively down.
+      if (errnoCode(error) === 'EINVAL') {
+        problems.report(sysfs.where(relative), undefined);
+        return 0;
+      }
+      problems.report(sysfs.where(relative), `cannot be read: ${errorMessage(error)}`);
+      return undefined;
+    }
+    const carrier = parseCarrier(text);
+    problems.report(sysfs.where(relative), carrier.problem);
+    return carrier.value;
+  }
+
+  type LinkState = Pick<NetworkReading, 'operstate' | 'carrier' | 'up'>;
+
+  /** An interface whose folder is missing is `notpresent` (a USB modem unplugged, a driver unloaded). */
+  async function readState(): Promise<LinkState | undefined> {
+    if ((await sysfs.list(base)) === undefined) return undefined;
+    const operstate = parseOperstate(await readFile(sysfs, `${base}/operstate`));
+    problems.report(sysfs.where(`${base}/operstate`), operstate.problem);
+    const carrier = await readCarrier();
+    return { operstate: operstate.value, carrier, up: linkUp(operstate.value, carrier) };
+  }
+
+  async function readLink(): Promise<Pick<NetworkReading, 'operstate' | 'carrier' | 'up' | 'counters' | 'deltas'>> {
+    const state = await readState();
+    if (!state) {
+      previousCounters = undefined;
+      return NOT_PRESENT;
+    }
+    const counters: Counters = {};
+    await Promise.all(
+      COUNTER_NAMES.map(async (name) => {
+        const relative = `${base}/statistics/${name}`;
+        const parsed = parseCounter(await readFile(sysfs, relative));
+        problems.report(sysfs.where(relative), parsed.problem);
+        if (parsed.value !== undefined) counters[name] = parsed.value;
+      }),
+    );
+    const deltas = counterDeltas(previousCounters, counters);
+    previousCounters = counters;
+    const some = (values: Counters) => (Object.keys(values).length > 0 ? values : undefined);
+    return { ...state, counters: some(counters), deltas: some(deltas) };
+  }
+
+  async function readWireless(): Promise<WirelessLine | undefined> {
+    const wireless = parseWireless(await readFile(procfs, 'net/wireless'), config.interface);
+    problems.report(procfs.where('net/wireless'), wireless.problem);
+    return wireless.value;
+  }
+
+  async function probe(deadline: number, signal: AbortSignal): Promise<ProbeResult | undefined> {
+    if (!config.probe) return undefined;
+    const { host, port } = config.probe;
+    const timeoutMs = Math.max(1, Math.min(config.probe.timeoutMs, deadline - clock.now()));
+    try {
+      return { host, port, ok: true, rttMs: await env.probe({ host, port, timeoutMs }, signal) };
+    } catch (error) {
+      return { host, port, ok: false, error: errorMessage(error) };
+    }
+  }
+
+  return {
+    async open() {
+      await modem?.open();
+    },
+
+    async read(signal) {
+      const deadline = clock.now() + config.pollSeconds * 1000 - pollMargin(config.pollSeconds * 1000);
+      const [link, wireless, modemStatus, probeResult] = await Promise.all([
+        readLink(),
+        readWireless(),
+        modem?.status({ deadline, signal }),
+        probe(deadline, signal),
+      ]);
+      const reading: NetworkReading = { interface: config.interface, ...link };
+      if (wireless) reading.wireless = wireless;
+      if (modemStatus) {
+        reading.modem = modemStatus;
+        if (modemStatus.rssiDbm !== undefined) reading.rssiDbm = modemStatus.rssiDbm;
+        if (modemStatus.signalUnknown) reading.signalUnknown = true;
+      } else if (wireless?.levelDbm !== undefined) {
+        reading.rssiDbm = wireless.levelDbm;
+      }
+      if (probeResult) reading.probe = probeResult;
+      for (const key of Object.keys(reading) as (keyof NetworkReading)[]) {
+        if (reading[key] === undefined) delete reading[key];
+      }
+      return reading;
+    },
+
+    async selfTest(signal): Promise<SelfTest> {
+      const detail: Record<string, unknown> = {};
+      const results: boolean[] = [];
+      const [modemTest, probeResult] = await Promise.all([
+        modem?.ping(signal),
+        probe(clock.now() + (config.probe?.timeoutMs ?? 0), signal),
+      ]);
+      if (modemTest) {
+        detail.modem = { pass: modemTest.pass, ...modemTest.detail };
+        results.push(modemTest.pass);
+      }
+      if (probeResult) {
+        detail.probe = probeResult;
+        results.push(probeResult.ok);
+      }
+      if (results.length === 0) {
+        const link = (await readState()) ?? NOT_PRESENT;
+        detail.link = { operstate: link.operstate, carrier: link.carrier };
+        results.push(link.up === true);
+      }
+      return { pass: results.every(Boolean), detail };
+    },
+
+    async close() {
+      await modem?.close();
+    },
+  };
+}

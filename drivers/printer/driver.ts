@@ -1,0 +1,126 @@
+import { SerialLine } from '../serial/line.js';
+import { awaitReply, Turns, type AwaitedReply } from '../serial/reply.js';
+import type { Driver, DriverEnv, SelfTest } from '../types.js';
+import {
+  ENABLE_STATUS_BACK,
+  parseStatusBlock,
+  parseStatusReplies,
+  PrinterStatusDecoder,
+  STATUS_REQUESTS,
+  statusRequest,
+  type PrinterStatus,
+  type StatusRequest,
+} from './codec.js';
+
+export interface PrinterConfig {
+  path: string;
+  baudRate: number;
+  pollSeconds: number;
+  statusBack: boolean;
+}
+
+export interface PrinterReading extends PrinterStatus {
+  /** Where this reading comes from: a DLE EOT poll, or a status back block pushed by the printer. */
+  via: 'poll' | 'statusBack';
+  /** Whether the driver asks the printer for Automatic Status Back. */
+  statusBack: boolean;
+  /** Status back blocks received since the agent started. */
+  statusBackBlocks: number;
+  /** Bytes from the printer that were neither a reply, a block nor flow control. */
+  protocolErrors: number;
+}
+
+/** SPEC.md section 5: each status byte is awaited this long. */
+export const STATUS_TIMEOUT_MS = 500;
+
+/**
+ * The receipt printer on a serial line. A poll asks DLE EOT 1 to 4 one at a time. With status
+ * back on, every open sends `GS a 0x0F`, and each block the printer sends by itself becomes a
+ * reading at once, so paper out or an open cover is known without waiting for the next poll.
+ */
+export function createPrinterDriver(config: PrinterConfig, env: Pick<DriverEnv, 'serial' | 'clock' | 'log'>): Driver<PrinterReading> {
+  const { clock, log } = env;
+  const line = new SerialLine(env.serial, { path: config.path, baudRate: config.baudRate }, { clock, log });
+  const decoder = new PrinterStatusDecoder();
+  const turns = new Turns();
+  const listeners: ((reading: PrinterReading) => void)[] = [];
+  let awaited: AwaitedReply<number> | undefined;
+  let blocks = 0;
+
+  const reading = (status: PrinterStatus, via: PrinterReading['via']): PrinterReading => ({
+    ...status,
+    via,
+    statusBack: config.statusBack,
+    statusBackBlocks: blocks,
+    protocolErrors: decoder.protocolErrors,
+  });
+
+  line.onData((chunk) => {
+    for (const message of decoder.push(chunk)) {
+      if (message.kind === 'reply') {
+        // A reply nobody waits for is a late one (after its timeout): it must not answer the next request.
+        awaited?.resolve(message.byte);
+        awaited = undefined;
+      } else {
+        blocks += 1;
+        const pushed = reading(parseStatusBlock(message.bytes), 'statusBack');
+        log.debug({ block: Buffer.from(message.bytes).toString('hex') }, 'printer status back block');
+        for (const listener of listeners) listener(pushed);
+      }
+    }
+  });
+
+  /**
+   * A printer forgets status back when its power goes off, which closes nothing on the host: the
+   * tty stays. So status back is asked for on every open, and again when a printer that stopped
+   * answering answers again.
+   */
+  let askStatusBack = false;
+  async function enableStatusBack(): Promise<void> {
+    askStatusBack = false;
+    await line.write(ENABLE_STATUS_BACK);
+  }
+  if (config.statusBack) line.onOpen(enableStatusBack);
+
+  async function ask(n: StatusRequest, signal: AbortSignal): Promise<number> {
+    const reply = awaitReply<number>(clock, STATUS_TIMEOUT_MS, signal, `DLE EOT ${n}`);
+    awaited = reply;
+    try {
+      // A failed write settles the reply, so that its timer cannot fire for nobody later.
+      await line.write(statusRequest(n)).catch((error: Error) => reply.reject(error));
+      return await reply.promise;
+    } finally {
+      if (awaited === reply) awaited = undefined;
+    }
+  }
+
+  function poll(signal: AbortSignal): Promise<PrinterReading> {
+    return turns.run(async () => {
+      await line.ensureOpen();
+      const replies: number[] = [];
+      try {
+        for (const n of STATUS_REQUESTS) replies.push(await ask(n, signal));
+      } catch (error) {
+        askStatusBack = config.statusBack;
+        throw error;
+      }
+      log.debug({ replies: Buffer.from(replies).toString('hex') }, 'printer status');
+      if (askStatusBack) await enableStatusBack();
+      return reading(parseStatusReplies(replies as [number, number, number, number]), 'poll');
+    });
+  }
+
+  return {
+    open: () => line.ensureOpen(),
+    read: poll,
+    watch(listener) {
+      listeners.push(listener);
+    },
+    async selfTest(signal): Promise<SelfTest> {
+      const status = await poll(signal);
+      const error = status.cutterError || status.overheat || status.failure || status.recoverableError;
+      return { pass: !status.offline && !error, detail: { ...status } };
+    },
+    close: () => line.close(),
+  };
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import type { DeviceModule } from '../types.js';
+import { createPrinterDriver, type PrinterConfig, type PrinterReading } from './driver.js';
+import { PRINTER_THRESHOLDS, printerRules } from './faults.js';
+
+export const printer: DeviceModule<PrinterConfig, PrinterReading> = {
+  name: 'printer',
+  config: z.strictObject({
+    path: z.string().min(1, 'the tty of the printer, e.g. /dev/ttyS1'),
+    baudRate: z.int().min(50).max(4_000_000).default(115200),
+    pollSeconds: z.number().min(0.1).max(86_400).default(5),
+    // On by default: paper out and an open cover are then known as they happen, not at the next
+    // poll. A printer without status back ignores the command and is still polled.
+    statusBack: z.boolean().default(true),
+  }),
+  thresholds: PRINTER_THRESHOLDS,
+  pollSeconds: (config) => config.pollSeconds,
+  create: createPrinterDriver,
+  rules: printerRules,
+  heartbeat(sample) {
+    // Online means it answers on its line: a printer with its cover open is online (SPEC.md section 4).
+    if (!sample.ok) return { online: false };
+    return { online: true, paper: sample.reading.paper };
+  },
+};

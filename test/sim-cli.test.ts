@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, type EmbeddedBroker } from '../sim/broker.js';
+import { AgentProcess, killAll, runCli } from './helpers/agent-process.js';
+import { Recorder } from './helpers/recorder.js';
+import { removeTempDirs, tempDir } from './helpers/temp.js';
+
+/** `pos-agent sim` in one process, the agent in another, faults injected from a third. */
+
+let broker: EmbeddedBroker;
+beforeAll(async () => {
+  broker = await startBroker();
+});
+afterEach(() => killAll());
+afterAll(async () => {
+  await broker.close();
+  removeTempDirs();
+});
+
+async function waitForFile(file: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`${file} did not appear`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('pos-agent sim', () => {
+  it('writes an agent config, and takes fault injections from another shell', async () => {
+    const dir = tempDir();
+    const terminalId = `SIMCLI-${Math.random().toString(36).slice(2, 8)}`;
+    const sim = new AgentProcess(['sim', '--dir', dir, '--broker', broker.url, '--terminal-id', terminalId, '--protocol', '4']);
+    await waitForFile(path.join(dir, 'control.sock'));
+    const configFile = path.join(dir, 'agent.json');
+    const checked = await runCli(['check-config', configFile]);
+    expect(checked.code).toBe(0);
+
+    const recorder = await Recorder.connect(broker.url, `pos/v1/${terminalId}/#`);
+    const agent = new AgentProcess(['run', '--config', configFile]);
+    try {
+      await recorder.waitForJson('state', 'birth', (json) => json.online === true);
+
+      const injected = await runCli(['sim', 'inject', 'BATTERY_OVERHEAT', '--dir', dir]);
+      expect(injected.code).toBe(0);
+      expect(injected.stdout).toContain('injected BATTERY_OVERHEAT');
+      await recorder.waitForJson('fault', 'BATTERY_OVERHEAT raised', (json) => json.code === 'BATTERY_OVERHEAT' && json.state === 'raised');
+
+      expect((await runCli(['sim', 'clear', 'BATTERY_OVERHEAT', '--dir', dir])).code).toBe(0);
+      await recorder.waitForJson('fault', 'BATTERY_OVERHEAT cleared', (json) => json.code === 'BATTERY_OVERHEAT' && json.state === 'cleared');
+
+      expect((await runCli(['sim', 'set', 'system.memAvailableMb=10', '--dir', dir])).code).toBe(0);
+      await recorder.waitForJson('fault', 'SYS_MEMORY_LOW raised', (json) => json.code === 'SYS_MEMORY_LOW' && json.state === 'raised', 20_000);
+
+      const status = await runCli(['sim', 'status', '--dir', dir]);
+      expect(JSON.parse(status.stdout).system.memAvailableMb).toBe(10);
+
+      const typo = await runCli(['sim', 'inject', 'BATTERY_LOWW', '--dir', dir]);
+      expect(typo.code).toBe(2);
+      const badField = await runCli(['sim', 'set', 'battery.capacty=5', '--dir', dir]);
+      expect(badField.code).toBe(1);
+      expect(badField.stderr).toContain('battery has no field "capacty"');
+    } finally {
+      agent.kill('SIGTERM');
+      await agent.waitExit();
+      await recorder.close();
+      sim.kill('SIGINT');
+      expect((await sim.waitExit()).code).toBe(0);
+    }
+    expect(fs.existsSync(path.join(dir, 'control.sock'))).toBe(false);
+  });
+
+  it('says clearly when no simulator runs there', async () => {
+    const result = await runCli(['sim', 'inject', 'BATTERY_LOW', '--dir', tempDir()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot reach the simulator .*is `pos-agent sim` running/);
+  });
+});
