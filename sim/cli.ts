@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { isFaultCode } from '../protocol/faults.js';
 import { sendControl, serveControl, type ControlAnswer, type ControlRequest } from './control.js';
 import { INJECTIONS } from './injections.js';
 import { ScenarioRunner, scenarioSchema, type Scenario } from './scenario.js';
-import { SimTerminal, type TerminalChange } from './terminal.js';
+import { SERIAL_DEVICES, SimTerminal, type SerialDevice, type TerminalChange } from './terminal.js';
 
 /**
  * `pos-agent sim`: the hardware simulator on its own, for an agent run from another shell; and
@@ -33,6 +34,8 @@ async function serveCommand(args: string[]): Promise<number> {
     broker: { type: 'string' },
     'terminal-id': { type: 'string' },
     protocol: { type: 'string' },
+    'no-serial': { type: 'boolean' },
+    'state-size': { type: 'string' },
   });
   const dir = path.resolve(values.dir ?? DEFAULT_SIM_DIR);
   const socketPath = path.join(dir, 'control.sock');
@@ -41,8 +44,11 @@ async function serveCommand(args: string[]): Promise<number> {
   const protocolVersion = values.protocol === undefined ? 5 : Number(values.protocol);
   if (protocolVersion !== 4 && protocolVersion !== 5) throw new AgentError('USAGE', '--protocol is 4 (MQTT 3.1.1) or 5');
 
+  const socat = values['no-serial'] ? undefined : findSocat();
   fs.mkdirSync(dir, { recursive: true });
+  const unmount = values['state-size'] ? mountStateTmpfs(path.join(dir, 'state'), values['state-size']) : undefined;
   const terminal = new SimTerminal(dir);
+  if (socat) await terminal.attachDevices({ kind: 'pty', socat });
   const configFile = path.resolve(values['config-out'] ?? path.join(dir, 'agent.json'));
   const config = terminal.agentConfig({
     brokerUrl: values.broker ?? 'mqtt://127.0.0.1:1883',
@@ -51,15 +57,26 @@ async function serveCommand(args: string[]): Promise<number> {
     heartbeatSeconds: 15,
     batteryPollSeconds: 2,
     systemPollSeconds: 10,
+    serialPollSeconds: 2,
+    networkPollSeconds: 5,
   });
   fs.writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
 
   const server = await serveControl(socketPath, async (request) => handleControl(terminal, request));
   const out = process.stdout;
+  const devices = config.devices as Record<string, { path?: string; modem?: { path: string }; probe?: { port: number } }>;
   out.write(
     [
       `Simulated terminal ${String(config.terminalId)} in ${dir}`,
-      `  battery, system: sysfs and proc trees in ${terminal.sys.root} and ${terminal.proc.root}`,
+      `  battery, system, network: sysfs and proc trees in ${terminal.sys.root} and ${terminal.proc.root}`,
+      ...(socat
+        ? [
+            `  printer:     ${devices.printer!.path} (pseudo-terminal, ESC/POS)`,
+            `  card reader: ${devices.cardReader!.path} (pseudo-terminal, STX/ETX/LRC)`,
+            `  modem:       ${devices.network!.modem!.path} (pseudo-terminal, AT commands)`,
+            `  acquirer:    127.0.0.1:${devices.network!.probe!.port} (TCP probe host)`,
+          ]
+        : ['  no serial devices (--no-serial)']),
       `Agent config: ${configFile} (broker ${values.broker ?? 'mqtt://127.0.0.1:1883'})`,
       `  run the agent:    pos-agent run --config ${configFile}`,
       `  make a fault:     pos-agent sim inject BATTERY_LOW${values.dir ? ` --dir ${dir}` : ''}`,
@@ -92,7 +109,41 @@ async function serveCommand(args: string[]): Promise<number> {
   await stopped;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   fs.rmSync(socketPath, { force: true });
+  await terminal.close();
+  unmount?.();
   return EXIT.OK;
+}
+
+function findSocat(): string {
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin', '/usr/local/bin']) {
+    const candidate = path.join(dir, 'socat');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new AgentError(
+    'USAGE',
+    'the simulated printer, card reader and modem sit on pseudo-terminals made by socat, which is not installed ' +
+      '(apt-get install socat); --no-serial runs the simulator without them',
+  );
+}
+
+/** A small filesystem for the state folder, so that SYS_DISK_LOW can be made real (root only). */
+function mountStateTmpfs(stateDir: string, sizeMiB: string): () => void {
+  const size = Number(sizeMiB);
+  if (!Number.isInteger(size) || size < 8 || size > 1024) throw new AgentError('USAGE', '--state-size is MiB, 8 to 1024');
+  fs.mkdirSync(stateDir, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}m,mode=0700`, 'pos-agent-sim', stateDir], { stdio: 'pipe' });
+  } catch (error) {
+    const reason = (error as { stderr?: Buffer }).stderr?.toString().trim() || (error as Error).message;
+    throw new AgentError('USAGE', `cannot mount a ${size} MiB tmpfs on ${stateDir} (it needs root): ${reason}`);
+  }
+  return () => {
+    try {
+      execFileSync('umount', [stateDir], { stdio: 'pipe' });
+    } catch {
+      // still busy: the next start mounts over it
+    }
+  };
 }
 
 async function handleControl(terminal: SimTerminal, request: ControlRequest): Promise<ControlAnswer> {
@@ -102,16 +153,24 @@ async function handleControl(terminal: SimTerminal, request: ControlRequest): Pr
       if (!isFaultCode(request.code)) return { ok: false, error: `unknown fault code ${request.code}` };
       const injection = INJECTIONS[request.code];
       if (!injection) return { ok: false, error: `${request.code} cannot be made on this simulator` };
-      terminal.apply(request.action === 'inject' ? injection.inject : injection.clear);
+      await terminal.apply(request.action === 'inject' ? injection.inject : injection.clear);
       return { ok: true, done: `${request.action === 'inject' ? 'injected' : 'cleared'} ${request.code} (${injection.how})` };
     }
     case 'set':
-      terminal.apply({ [request.device]: { [request.field]: request.value } } as TerminalChange);
+      await terminal.apply({ [request.device]: { [request.field]: request.value } } as TerminalChange);
       return { ok: true, done: `${request.device}.${request.field} = ${JSON.stringify(request.value)}` };
+    case 'unplug':
+    case 'plug': {
+      if (!(SERIAL_DEVICES as readonly string[]).includes(request.device)) {
+        return { ok: false, error: `only ${SERIAL_DEVICES.join(', ')} can be unplugged` };
+      }
+      await terminal[request.action](request.device as SerialDevice);
+      return { ok: true, done: `${request.device} ${request.action === 'unplug' ? 'unplugged: its tty is gone' : 'plugged back in'}` };
+    }
     case 'status':
       return { ok: true, done: 'state', state: terminal.state() };
     default:
-      return { ok: false, error: `${request.action} is not supported by this simulator` };
+      return { ok: false, error: `unknown action ${(request as { action: string }).action}` };
   }
 }
 

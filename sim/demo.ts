@@ -24,6 +24,9 @@ export async function demoCommand(args: string[]): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pos-agent-demo-'));
   const broker = await startBroker();
   const terminal = new SimTerminal(dir);
+  // In-process lines: the demo needs nothing installed (`pos-agent sim` puts them on ttys).
+  await terminal.attachDevices({ kind: 'memory' });
+  terminal.startCardTraffic(2_000);
   const raw = terminal.agentConfig({
     brokerUrl: broker.url,
     terminalId: TERMINAL_ID,
@@ -31,13 +34,15 @@ export async function demoCommand(args: string[]): Promise<number> {
     heartbeatSeconds: 5,
     batteryPollSeconds: 1,
     systemPollSeconds: 5,
+    serialPollSeconds: 1,
+    networkPollSeconds: 2,
   });
   // The demo's broker is its own: environment overrides meant for a real broker do not apply.
   const parsed = parseConfig(raw, {});
   if (!parsed.ok) throw new Error(`demo config is invalid:\n${formatProblems(parsed.problems)}`);
 
   const logging = createLog({ level: 'info', logDir: terminal.logDir, stderr: false });
-  const agent = new Agent(parsed.config, { log: logging.log });
+  const agent = new Agent(parsed.config, { log: logging.log, driverEnv: { serial: terminal.serialOpener() } });
   const view = new ConsoleView(broker.url, 'pos/v1', TERMINAL_ID);
   await view.start();
 
@@ -71,6 +76,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   // Let the view receive the clean-offline state before it disconnects.
   await new Promise((resolve) => setTimeout(resolve, 300));
   await view.stop();
+  await terminal.close();
   await broker.close();
   logging.close();
   if (values.keep) {

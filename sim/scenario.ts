@@ -78,7 +78,7 @@ export class ScenarioRunner {
 
   private perform(step: ScenarioStep): void {
     try {
-      if (step.set) this.terminal.apply(step.set as TerminalChange);
+      if (step.set) this.terminal.apply(step.set as TerminalChange).catch((error: unknown) => this.onError(error as Error));
       if (step.ramp) this.startRamp(step.ramp);
       this.onStep(step, this.elapsedSeconds());
     } catch (error) {
@@ -95,11 +95,8 @@ export class ScenarioRunner {
     for (let index = 1; index <= steps; index++) {
       const value = from + ((ramp.to - from) * index) / steps;
       this.after(index * RAMP_TICK_MS, () => {
-        try {
-          this.terminal.apply({ [device]: { [ramp.field]: Math.round(value * 10) / 10 } } as TerminalChange);
-        } catch (error) {
-          this.onError(error as Error);
-        }
+        const change = { [device]: { [ramp.field]: Math.round(value * 10) / 10 } } as TerminalChange;
+        this.terminal.apply(change).catch((error: unknown) => this.onError(error as Error));
       });
     }
   }

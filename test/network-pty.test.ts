@@ -14,7 +14,7 @@ import { FileTree } from '../sim/file-tree.js';
 import { SimModem } from '../sim/modem.js';
 import { SimNetwork } from '../sim/network.js';
 import { memoryLog } from './helpers/log.js';
-import { PtyPair } from './helpers/pty.js';
+import { PtyPair } from '../sim/pty.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
 import { requireTool } from './helpers/tools.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { SerialportTransport } from '../drivers/serial/serialport-transport.js';
-import { PtyPair } from './helpers/pty.js';
+import { PtyPair } from '../sim/pty.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
 import { requireTool } from './helpers/tools.js';
 

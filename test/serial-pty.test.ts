@@ -3,7 +3,7 @@ import { systemClock } from '../agent/clock.js';
 import { SerialLine } from '../drivers/serial/line.js';
 import { SerialportTransport, serialportOpener } from '../drivers/serial/serialport-transport.js';
 import { memoryLog } from './helpers/log.js';
-import { PtyPair } from './helpers/pty.js';
+import { PtyPair } from '../sim/pty.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
 import { requireTool } from './helpers/tools.js';
 

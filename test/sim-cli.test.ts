@@ -4,7 +4,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type EmbeddedBroker } from '../sim/broker.js';
 import { AgentProcess, killAll, runCli } from './helpers/agent-process.js';
 import { Recorder } from './helpers/recorder.js';
+import { canMountTmpfs } from './helpers/capabilities.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
+import { requireTool } from './helpers/tools.js';
+
+const socat = requireTool('socat', 'the simulator with serial devices');
+const tmpfs = socat !== undefined && canMountTmpfs('the simulator with a small state filesystem (SYS_DISK_LOW)');
 
 /** `pos-agent sim` in one process, the agent in another, faults injected from a third. */
 
@@ -30,7 +35,7 @@ describe('pos-agent sim', () => {
   it('writes an agent config, and takes fault injections from another shell', async () => {
     const dir = tempDir();
     const terminalId = `SIMCLI-${Math.random().toString(36).slice(2, 8)}`;
-    const sim = new AgentProcess(['sim', '--dir', dir, '--broker', broker.url, '--terminal-id', terminalId, '--protocol', '4']);
+    const sim = new AgentProcess(['sim', '--no-serial', '--dir', dir, '--broker', broker.url, '--terminal-id', terminalId, '--protocol', '4']);
     await waitForFile(path.join(dir, 'control.sock'));
     const configFile = path.join(dir, 'agent.json');
     const checked = await runCli(['check-config', configFile]);
@@ -68,6 +73,44 @@ describe('pos-agent sim', () => {
       expect((await sim.waitExit()).code).toBe(0);
     }
     expect(fs.existsSync(path.join(dir, 'control.sock'))).toBe(false);
+  });
+
+  it.skipIf(!socat || !tmpfs)('runs the printer, the card reader and the modem on pseudo-terminals, unplugs them, and fills a small disk', async () => {
+    const dir = tempDir();
+    const terminalId = `SIMPTY-${Math.random().toString(36).slice(2, 8)}`;
+    const sim = new AgentProcess(['sim', '--dir', dir, '--broker', broker.url, '--terminal-id', terminalId, '--protocol', '4', '--state-size', '32']);
+    await waitForFile(path.join(dir, 'control.sock'));
+    expect(sim.stdout).toMatch(/printer: +\/.*printer-agent \(pseudo-terminal/);
+    const recorder = await Recorder.connect(broker.url, `pos/v1/${terminalId}/#`);
+    const agent = new AgentProcess(['run', '--config', path.join(dir, 'agent.json')]);
+    const raised = (code: string) => recorder.waitForJson('fault', `${code} raised`, (json) => json.code === code && json.state === 'raised', 30_000);
+    const cleared = (code: string) => recorder.waitForJson('fault', `${code} cleared`, (json) => json.code === code && json.state === 'cleared', 30_000);
+    const sim_ = (...args: string[]) => runCli(['sim', ...args, '--dir', dir]);
+    try {
+      const heartbeat = await recorder.waitForJson('heartbeat', 'a heartbeat with every device', (json) => json.printer && json.cardReader && json.network);
+      expect(heartbeat).toMatchObject({ printer: { online: true, paper: 'ok' }, cardReader: { online: true }, network: { up: true, registration: 'home' } });
+
+      const codes = ['PRINTER_PAPER_OUT', 'READER_TAMPER', 'NET_NO_SIM', 'SYS_DISK_LOW'];
+      expect((await sim_('inject', ...codes)).code).toBe(0);
+      await Promise.all(codes.map(raised));
+      expect((await sim_('clear', ...codes)).code).toBe(0);
+      await Promise.all(codes.map(cleared));
+
+      expect((await sim_('unplug', 'printer')).stdout).toContain('printer unplugged');
+      await raised('PRINTER_OFFLINE');
+      expect((await sim_('plug', 'printer')).code).toBe(0);
+      await cleared('PRINTER_OFFLINE');
+      expect((await sim_('unplug', 'battery')).code).toBe(1);
+    } finally {
+      agent.kill('SIGTERM');
+      await agent.waitExit();
+      await recorder.close();
+      sim.kill('SIGINT');
+      expect((await sim.waitExit()).code).toBe(0);
+    }
+    // The simulator unmounted its tmpfs and ended its socat processes.
+    expect(fs.readFileSync('/proc/mounts', 'utf8')).not.toContain(path.join(dir, 'state'));
+    expect(fs.existsSync(path.join(dir, 'printer-agent'))).toBe(false);
   });
 
   it('says clearly when no simulator runs there', async () => {

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { SerialportTransport } from '../../drivers/serial/serialport-transport.js';
 import { SimModem, type ModemState } from '../../sim/modem.js';
-import { SimNetwork } from '../../sim/network.js';
+import type { SimNetwork } from '../../sim/network.js';
 import { ProbeHost } from '../../sim/probe-host.js';
 import { SimTerminal } from '../../sim/terminal.js';
 import { AgentProcess } from './agent-process.js';
-import { PtyPair } from './pty.js';
+import { PtyPair } from '../../sim/pty.js';
 import { Recorder } from './recorder.js';
 import { tempDir, writeJson } from './temp.js';
 
@@ -38,7 +38,7 @@ export interface NetworkTerminalOptions {
 export async function networkTerminal(options: NetworkTerminalOptions): Promise<NetworkTerminal> {
   const terminalId = `NET-${Math.random().toString(36).slice(2, 10)}`;
   const terminal = new SimTerminal(tempDir());
-  const network = new SimNetwork(terminal.sys, terminal.proc, 'wwan0');
+  const { network } = terminal;
   network.startTraffic(500);
   const pair = await PtyPair.start(options.socat, terminal.dir, 'modem');
   const modem = new SimModem(options.modem);

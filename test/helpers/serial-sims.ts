@@ -1,7 +1,7 @@
 import { SerialportTransport } from '../../drivers/serial/serialport-transport.js';
 import { SimCardReader } from '../../sim/card-reader.js';
 import { SimPrinter } from '../../sim/printer.js';
-import { PtyPair } from './pty.js';
+import { PtyPair } from '../../sim/pty.js';
 
 /**
  * Simulated serial devices on the device end of socat pseudo-terminals, as the agent meets real
