@@ -180,7 +180,9 @@ export class Uplink {
         fields,
         code === 0x87
           ? 'broker refused a message: not authorized to publish under this terminal id (does terminalId match the identity the broker gives this connection, its certificate CN or username?); the outbox keeps it and everything after it, and offers it again'
-          : 'broker refused a message; the outbox keeps it and everything after it, and offers it again',
+          : code !== undefined
+            ? 'broker refused a message; the outbox keeps it and everything after it, and offers it again'
+            : 'a publish failed on an open connection; the outbox keeps it and everything after it, and offers it again',
       );
     } else {
       log.debug(fields, 'broker still refuses the oldest message');

@@ -6,15 +6,16 @@ import { killAll } from './helpers/agent-process.js';
 import { Recorder } from './helpers/recorder.js';
 import { Rig, waitForLog } from './helpers/rig.js';
 import { auditSeqs } from './helpers/seq-audit.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
-import { canMountTmpfs, mountTmpfs } from './helpers/tmpfs.js';
+import { removeTempDirs } from './helpers/temp.js';
+import { canMountTmpfs } from './helpers/capabilities.js';
+import { mountTmpfs } from './helpers/tmpfs.js';
 
 /**
  * A full state folder (SPEC.md section 5, SYS_DISK_LOW): the agent's state folder is a small
  * tmpfs that the test fills to the last byte.
  */
 
-const mountable = canMountTmpfs(tempDir('tmpfs-probe-'), 'the full-disk test');
+const mountable = canMountTmpfs('the full-disk test');
 afterAll(() => removeTempDirs());
 
 /** Writes until the filesystem refuses: ENOSPC, not a quota of our own. */
@@ -50,7 +51,7 @@ describe.skipIf(!mountable)('a full state folder', () => {
       const cannotWrite = await waitForLog(agent, (line) => line.level === 50 && line.msg.startsWith('outbox cannot write to the state folder'), 'outbox write failure');
       expect(cannotWrite.err).toMatch(/ENOSPC/);
       // A fault raised on the full disk, and heartbeats, still reach the broker from memory.
-      rig.terminal.apply({ battery: { capacity: 10 } });
+      await rig.terminal.apply({ battery: { capacity: 10 } });
       await recorder.waitForJson('fault', 'BATTERY_LOW raised on a full disk', (json) => json.code === 'BATTERY_LOW' && json.state === 'raised');
       const whileFull = await recorder.waitForJson('heartbeat', 'heartbeat on a full disk', (json) => json.reasons.includes('SYS_DISK_LOW') && json.reasons.includes('BATTERY_LOW'));
       expect(whileFull.system.diskFreeMb).toBe(0);

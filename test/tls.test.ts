@@ -72,7 +72,7 @@ describe.skipIf(!mosquitto || !openssl)('mutual TLS against mosquitto, with an A
     const agent = rig.start();
     await recorder.waitForJson('state', 'birth of T-1', (json) => json.online === true);
     await recorder.waitForJson('heartbeat', 'heartbeat of T-1');
-    rig.terminal.apply({ battery: { capacity: 3 } });
+    await rig.terminal.apply({ battery: { capacity: 3 } });
     const critical = await recorder.waitForJson('fault', 'BATTERY_CRITICAL of T-1', (json) => json.code === 'BATTERY_CRITICAL');
     expect(critical.state).toBe('raised');
     expect(under('T-1').length).toBeGreaterThanOrEqual(4);

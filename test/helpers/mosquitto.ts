@@ -82,4 +82,9 @@ export class Mosquitto {
   async stop(): Promise<void> {
     await this.kill('SIGTERM');
   }
+
+  /** SIGHUP: mosquitto reads its password and ACL files again and keeps its connections. */
+  reload(): void {
+    if (this.child?.pid !== undefined && this.child.exitCode === null) process.kill(this.child.pid, 'SIGHUP');
+  }
 }

@@ -58,12 +58,12 @@ export class Rig {
     let hot = false;
     const timer = setInterval(() => {
       hot = !hot;
-      this.terminal.apply({ battery: { temperatureC: hot ? 60 : 35 } });
+      void this.terminal.apply({ battery: { temperatureC: hot ? 60 : 35 } });
     }, ms);
     return {
       stop: () => {
         clearInterval(timer);
-        this.terminal.apply({ battery: { temperatureC: 35 } });
+        void this.terminal.apply({ battery: { temperatureC: 35 } });
       },
     };
   }
