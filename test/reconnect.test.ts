@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { killAll } from './helpers/agent-process.js';
 import { Mosquitto } from './helpers/mosquitto.js';
 import { Recorder } from './helpers/recorder.js';
-import { Rig, sleep, waitForLog } from './helpers/rig.js';
+import { Rig, sleep, waitForLog, waitForReconnect } from './helpers/rig.js';
 import { auditSeqs } from './helpers/seq-audit.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
 import { requireTool } from './helpers/tools.js';
@@ -60,9 +60,7 @@ describe.skipIf(!mosquitto)('reconnecting to mosquitto', () => {
     users('the-new-password');
     const fixedAt = Date.now();
     broker.reload();
-    const last = refusals().at(-1);
-    const patience = Math.max(0, last.time + last.retryInMs - Date.now()) + 20_000;
-    await waitForLog(agent, (line) => line.msg === 'connected to broker' && line.time >= fixedAt, 'connected', patience);
+    await waitForReconnect(agent, fixedAt);
     // Refused attempts do not use session numbers up; what was made meanwhile arrives, in order.
     const birth = await recorder.waitForJson('state', 'birth', (json) => json.online === true);
     expect(birth.session).toBe(1);

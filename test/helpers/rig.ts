@@ -108,6 +108,22 @@ export async function waitForLog(agent: { logLines(): any[]; stderr?: string }, 
   }
 }
 
+/**
+ * Waits for the agent to connect again after `since`, for as long as its backoff says it will
+ * wait (full jitter: after a long outage that can be a minute) and 20 s more: each failed attempt
+ * logs when the next one comes.
+ */
+export async function waitForReconnect(agent: { logLines(): any[] }, since: number): Promise<void> {
+  for (;;) {
+    const lines = agent.logLines();
+    if (lines.some((line) => line.msg === 'connected to broker' && line.time >= since)) return;
+    const retry = lines.filter((line) => line.msg === 'cannot reach the broker' || line.msg === 'lost the broker').at(-1);
+    const deadline = Math.max(since, retry ? retry.time + retry.retryInMs : 0) + 20_000;
+    if (Date.now() > deadline) throw new Error(`no reconnect since ${new Date(since).toISOString()}; last lines:\n${lines.slice(-10).map((line) => JSON.stringify(line)).join('\n')}`);
+    await sleep(50);
+  }
+}
+
 export async function waitUntil(what: string, condition: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
