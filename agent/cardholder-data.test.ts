@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { luhnValid, maskCardData, TRACK_DATA } from './cardholder-data.js';
 import { maskedBase64, maskedHex } from './redact.js';
@@ -82,6 +83,17 @@ describe('maskCardData', () => {
     expect(maskCardData('4111111111111111=25121010000000000000')).toBe(TRACK_DATA);
     // Not track data: no card number before the separator.
     expect(maskCardData('AT+CMGF=1;+CSCS="GSM"')).toBe('AT+CMGF=1;+CSCS="GSM"');
+  });
+
+  it('leaves UUIDs alone, even when their digit groups hold a Luhn-valid stretch, and masks a PAN beside one', () => {
+    const id = 'a1b2c3d4-4111-1111-1111-111111111111';
+    expect(maskCardData(id)).toBe(id);
+    expect(maskCardData(`command ${id} done`)).toBe(`command ${id} done`);
+    expect(maskCardData(`${id} 4111 1111 1111 1111`)).toBe(`${id} 411111******1111`);
+    for (let i = 0; i < 20_000; i++) {
+      const uuid = randomUUID();
+      expect(maskCardData(uuid)).toBe(uuid);
+    }
   });
 
   it('has no trouble with long or hostile text', () => {

@@ -39,8 +39,26 @@ const SHOWN_LAST = 4;
 /** Passes until nothing changes; more than a few means a pathological input. */
 const MAX_PASSES = 6;
 
+/**
+ * A UUID (8-4-4-4-12 hex, with at least one hex letter) is an identifier, not a PAN: its all-digit
+ * groups can run together into a Luhn-valid stretch (about 1 in 2,000 random UUIDs), which would
+ * mask a command's id in a log. One made of digits only is read like any other digits.
+ */
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+
 /** Masks track data and PANs in a text; idempotent, and it never throws. */
 export function maskCardData(text: string): string {
+  let masked = '';
+  let from = 0;
+  for (const match of text.matchAll(UUID)) {
+    if (!/[a-f]/i.test(match[0])) continue;
+    masked += maskText(text.slice(from, match.index)) + match[0];
+    from = match.index + match[0].length;
+  }
+  return from === 0 ? maskText(text) : masked + maskText(text.slice(from));
+}
+
+function maskText(text: string): string {
   let current = text;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const next = maskPans(current.replace(TRACKS, TRACK_DATA));

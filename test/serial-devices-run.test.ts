@@ -204,7 +204,9 @@ describe.skipIf(!socat)('pos-agent run with a printer and a card reader on seria
     await reader!.pair.unplug();
     const unpluggedPrinter = await faults.raised('PRINTER_OFFLINE');
     const unpluggedReader = await faults.raised('READER_OFFLINE');
-    await faults.verdict('OUT_OF_SERVICE', ['PRINTER_OFFLINE', 'READER_OFFLINE']);
+    // Both critical: `reasons` lists them in the order they were raised, whichever noticed first.
+    const byRaise = [unpluggedPrinter, unpluggedReader].sort((a, b) => a.seq - b.seq).map((fault) => fault.code);
+    await faults.verdict('OUT_OF_SERVICE', byRaise);
     await printer.replug();
     await reader!.replug();
     await Promise.all([faults.cleared(unpluggedPrinter), faults.cleared(unpluggedReader)]);
