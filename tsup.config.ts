@@ -1,8 +1,10 @@
 import { defineConfig } from 'tsup';
+import { serialportBinding, silentDebug } from './build/esbuild-plugins.js';
 
-// One executable. Subcommands other than `run` are loaded with dynamic import(), so the
-// daemon on a terminal never loads the broker, the simulator or the technician client.
-// `bench` is the benchmark (`npm run bench`), not shipped to terminals' code paths.
+// One executable. Subcommands other than `run` are loaded with dynamic import(), so the daemon on
+// a terminal never loads the simulator or the technician client. Dependencies are bundled and
+// minified (build/esbuild-plugins.ts says why); aedes, the demo's broker, stays a package.
+// `bench` is the benchmark (`npm run bench`).
 export default defineConfig({
   entry: { cli: 'agent/cli.ts', bench: 'bench/index.ts' },
   format: ['esm'],
@@ -11,5 +13,11 @@ export default defineConfig({
   splitting: true,
   sourcemap: true,
   clean: true,
-  banner: { js: '#!/usr/bin/env node' },
+  minify: true,
+  noExternal: [/^(?!aedes$)/],
+  esbuildPlugins: [serialportBinding, silentDebug],
+  banner: {
+    // Bundled CommonJS dependencies call require() for Node's own modules.
+    js: "#!/usr/bin/env node\nimport { createRequire as __posAgentRequire } from 'node:module'; const require = __posAgentRequire(import.meta.url);",
+  },
 });

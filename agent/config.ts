@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from '../protocol/schema.js';
 import { ALWAYS_POLLED, allThresholdDefaults, DEVICES } from '../drivers/index.js';
 import { thresholdsSchema } from '../drivers/thresholds.js';
 import { DEVICE_NAMES, type DeviceName } from '../protocol/devices.js';
@@ -34,73 +34,82 @@ function isEd25519PublicKey(pem: string): boolean {
   }
 }
 
-const devicesShape: Record<string, z.ZodType> = {};
+const devicesShape: Record<string, z.ZodMiniType> = {};
 for (const name of DEVICE_NAMES) {
   const module = DEVICES[name];
-  if (module) devicesShape[name] = module.config.optional();
+  if (module) devicesShape[name] = z.optional(module.config);
 }
 
+/** A string that must not be empty. */
+const text = () => z.string().check(z.minLength(1));
+
 const mqttSchema = z.strictObject({
-  url: z.string().refine(isBrokerUrl, 'not a broker URL (mqtt://, mqtts://, ws:// or wss:// with a host)'),
-  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
-  topicRoot: z
-    .string()
-    .regex(/^[^/#+\s](?:[^#+\s]*[^/#+\s])?$/, 'a topic prefix without wildcards, spaces, or a leading or trailing slash')
-    .default('pos/v1'),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  ca: z.string().min(1).optional(),
-  cert: z.string().min(1).optional(),
-  key: z.string().min(1).optional(),
-  keepaliveSeconds: z.int().min(5).max(65_535).default(120),
+  url: z.string().check(z.refine(isBrokerUrl, 'not a broker URL (mqtt://, mqtts://, ws:// or wss:// with a host)')),
+  protocolVersion: z._default(z.union([z.literal(4), z.literal(5)]), 5),
+  topicRoot: z._default(
+    z.string().check(z.regex(/^[^/#+\s](?:[^#+\s]*[^/#+\s])?$/, 'a topic prefix without wildcards, spaces, or a leading or trailing slash')),
+    'pos/v1',
+  ),
+  username: z.optional(z.string()),
+  password: z.optional(z.string()),
+  ca: z.optional(text()),
+  cert: z.optional(text()),
+  key: z.optional(text()),
+  keepaliveSeconds: z._default(z.int().check(z.gte(5), z.lte(65_535)), 120),
 });
 
 export const configSchema = z
   .strictObject({
-    terminalId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, '1 to 64 letters, digits, "_" or "-"'),
+    terminalId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, '1 to 64 letters, digits, "_" or "-"')),
     mqtt: mqttSchema,
-    heartbeatSeconds: z.number().min(1).max(86_400).default(60),
-    stateDir: z.string().min(1).default('/var/lib/pos-agent'),
-    logDir: z.string().min(1).default('/var/log/pos-agent'),
-    logLevel: z.enum(LOG_LEVELS).default('info'),
-    logFiles: z
-      .strictObject({
-        maxBytes: z.int().min(64 * 1024).max(256 * 1024 * 1024).default(1024 * 1024),
-        count: z.int().min(2).max(50).default(5),
-      })
-      .default({ maxBytes: 1024 * 1024, count: 5 }),
-    sysfsRoot: z.string().min(1).default('/sys'),
-    procRoot: z.string().min(1).default('/proc'),
-    technicianKeys: z
-      .array(
+    heartbeatSeconds: z._default(z.number().check(z.gte(1), z.lte(86_400)), 60),
+    stateDir: z._default(text(), '/var/lib/pos-agent'),
+    logDir: z._default(text(), '/var/log/pos-agent'),
+    logLevel: z._default(z.enum(LOG_LEVELS), 'info'),
+    logFiles: z._default(
+      z.strictObject({
+        maxBytes: z._default(z.int().check(z.gte(64 * 1024), z.lte(256 * 1024 * 1024)), 1024 * 1024),
+        count: z._default(z.int().check(z.gte(2), z.lte(50)), 5),
+      }),
+      { maxBytes: 1024 * 1024, count: 5 },
+    ),
+    sysfsRoot: z._default(text(), '/sys'),
+    procRoot: z._default(text(), '/proc'),
+    technicianKeys: z._default(
+      z.array(
         z.strictObject({
-          kid: z.string().min(1).max(128),
-          publicKey: z.string().refine(isEd25519PublicKey, 'not an Ed25519 public key in PEM (-----BEGIN PUBLIC KEY-----)'),
+          kid: z.string().check(z.minLength(1), z.maxLength(128)),
+          publicKey: z.string().check(z.refine(isEd25519PublicKey, 'not an Ed25519 public key in PEM (-----BEGIN PUBLIC KEY-----)')),
         }),
-      )
-      .default([]),
-    devices: z.strictObject(devicesShape).default({}),
+      ),
+      [],
+    ),
+    devices: z._default(z.strictObject(devicesShape), {}),
     thresholds: thresholdsSchema(allThresholdDefaults()),
-    outbox: z
-      .strictObject({ maxBytes: z.int().min(64 * 1024).max(1024 * 1024 * 1024).default(8 * 1024 * 1024) })
-      .default({ maxBytes: 8 * 1024 * 1024 }),
+    outbox: z._default(
+      z.strictObject({ maxBytes: z._default(z.int().check(z.gte(64 * 1024), z.lte(1024 * 1024 * 1024)), 8 * 1024 * 1024) }),
+      { maxBytes: 8 * 1024 * 1024 },
+    ),
   })
-  .superRefine((config, context) => {
-    if (Boolean(config.mqtt.cert) !== Boolean(config.mqtt.key)) {
-      context.addIssue({
-        code: 'custom',
-        path: ['mqtt', config.mqtt.cert ? 'key' : 'cert'],
-        message: 'a client certificate needs both cert and key',
-      });
-    }
-    const seen = new Set<string>();
-    config.technicianKeys.forEach((key, index) => {
-      if (seen.has(key.kid)) {
-        context.addIssue({ code: 'custom', path: ['technicianKeys', index, 'kid'], message: `kid ${key.kid} is listed twice` });
+  .check(
+    z.superRefine((config, context) => {
+      if (Boolean(config.mqtt.cert) !== Boolean(config.mqtt.key)) {
+        context.issues.push({
+          code: 'custom',
+          path: ['mqtt', config.mqtt.cert ? 'key' : 'cert'],
+          message: 'a client certificate needs both cert and key',
+          input: config.mqtt,
+        });
       }
-      seen.add(key.kid);
-    });
-  });
+      const seen = new Set<string>();
+      config.technicianKeys.forEach((key, index) => {
+        if (seen.has(key.kid)) {
+          context.issues.push({ code: 'custom', path: ['technicianKeys', index, 'kid'], message: `kid ${key.kid} is listed twice`, input: key.kid });
+        }
+        seen.add(key.kid);
+      });
+    }),
+  );
 
 export type AgentConfig = z.output<typeof configSchema>;
 

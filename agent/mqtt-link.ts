@@ -1,9 +1,14 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { ReasonCodes, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff.js';
 import type { Clock, Timer } from './clock.js';
 import { errorMessage } from './errors.js';
+
+// mqtt-packet builds, on its first packet, a cache of 65,536 two-byte Buffers (6 MiB of heap) to
+// write packet ids and lengths a little faster. A terminal sends a few packets a minute.
+mqttPacket.writeToStream.cacheNumbers = false;
 
 /**
  * One MQTT connection, kept up with our own backoff. Each attempt uses a fresh MQTT.js client

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../protocol/schema.js';
 import { FAULTS, type FaultCode } from '../protocol/faults.js';
 
 /**
@@ -13,18 +13,18 @@ const DEBOUNCE_DEFAULTS = { polls: 1, clearPolls: 1 };
 
 /** The schema of the config's `thresholds`: known codes only, known keys only. */
 export function thresholdsSchema(defaults: ThresholdDefaults) {
-  const shape: Record<string, z.ZodType> = {};
+  const shape: Record<string, z.ZodMiniType> = {};
   for (const code of Object.keys(FAULTS) as FaultCode[]) {
-    const keys: Record<string, z.ZodType> = {
-      polls: z.int().min(1).max(100).optional(),
-      clearPolls: z.int().min(1).max(100).optional(),
+    const keys: Record<string, z.ZodMiniType> = {
+      polls: z.optional(z.int().check(z.gte(1), z.lte(100))),
+      clearPolls: z.optional(z.int().check(z.gte(1), z.lte(100))),
     };
     for (const key of Object.keys(defaults[code] ?? {})) {
-      if (!(key in keys)) keys[key] = z.number().finite().optional();
+      if (!(key in keys)) keys[key] = z.optional(z.number());
     }
-    shape[code] = z.strictObject(keys).optional();
+    shape[code] = z.optional(z.strictObject(keys));
   }
-  return z.strictObject(shape).default({});
+  return z._default(z.strictObject(shape), {});
 }
 
 /** Defaults with the config's overrides on top. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import type * as z from '../protocol/schema.js';
 import type { Clock } from '../agent/clock.js';
 import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
@@ -73,7 +73,7 @@ export interface DriverEnv {
  */
 export interface DeviceModule<C = unknown, R = unknown> {
   name: DeviceName;
-  config: z.ZodType<C>;
+  config: z.ZodMiniType<C>;
   /** Default thresholds of each of its fault codes, overridable in the config's `thresholds`. */
   thresholds: Partial<Record<FaultCode, Record<string, number>>>;
   pollSeconds(config: C): number;

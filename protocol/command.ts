@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { CompactSign } from 'jose';
-import { z } from 'zod';
+import * as z from './schema.js';
 import { DEVICE_NAMES } from './devices.js';
 import { LOG_LEVELS } from './log-levels.js';
 
@@ -22,11 +21,14 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
 /** `since` and `until`: ISO-8601 or epoch milliseconds; epoch milliseconds once parsed. */
 export const instant = z
   .union([
-    z.number().int().nonnegative(),
-    z.string().regex(/^\d{1,16}$/, 'epoch milliseconds').transform(Number),
-    z.string().regex(ISO_8601, 'an ISO-8601 time or epoch milliseconds').transform((text) => Date.parse(text)),
+    z.int().check(z.nonnegative()),
+    z.pipe(z.string().check(z.regex(/^\d{1,16}$/, 'epoch milliseconds')), z.transform(Number)),
+    z.pipe(
+      z.string().check(z.regex(ISO_8601, 'an ISO-8601 time or epoch milliseconds')),
+      z.transform((text: string) => Date.parse(text)),
+    ),
   ])
-  .refine((ms) => Number.isFinite(ms), 'not a valid time');
+  .check(z.refine((ms) => Number.isFinite(ms), 'not a valid time'));
 
 const device = z.enum(DEVICE_NAMES);
 const level = z.enum(LOG_LEVELS);
@@ -34,21 +36,21 @@ const level = z.enum(LOG_LEVELS);
 /** Each op and the args it accepts; anything else is BAD_REQUEST. */
 export const OP_ARGS = {
   status: z.strictObject({}),
-  faults: z.strictObject({ since: instant.optional(), limit: z.int().min(1).max(1000).default(100) }),
+  faults: z.strictObject({ since: z.optional(instant), limit: z._default(z.int().check(z.gte(1), z.lte(1000)), 100) }),
   logs: z.strictObject({
-    lines: z.int().min(1).max(5000).default(200),
-    since: instant.optional(),
-    until: instant.optional(),
-    level: level.optional(),
-    grep: z.string().min(1).max(200).optional(),
-    device: device.optional(),
+    lines: z._default(z.int().check(z.gte(1), z.lte(5000)), 200),
+    since: z.optional(instant),
+    until: z.optional(instant),
+    level: z.optional(level),
+    grep: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+    device: z.optional(device),
   }),
-  diag: z.strictObject({ device: device.optional() }),
-  loglevel: z.strictObject({ level, minutes: z.number().positive().max(60).default(15) }),
+  diag: z.strictObject({ device: z.optional(device) }),
+  loglevel: z.strictObject({ level, minutes: z._default(z.number().check(z.positive(), z.lte(60)), 15) }),
   maintenance: z.strictObject({
     on: z.boolean(),
-    reason: z.string().max(200).optional(),
-    minutes: z.number().positive().max(7 * 24 * 60).optional(),
+    reason: z.optional(z.string().check(z.maxLength(200))),
+    minutes: z.optional(z.number().check(z.positive(), z.lte(7 * 24 * 60))),
   }),
   rebirth: z.strictObject({}),
 } as const;
@@ -64,12 +66,12 @@ export function isOpName(value: string): value is OpName {
 }
 
 export const commandPayloadSchema = z.object({
-  id: z.string().min(1).max(128),
-  op: z.string().min(1).max(64),
-  args: z.record(z.string(), z.unknown()).default({}),
-  aud: z.string().max(256),
-  iat: z.number().finite(),
-  exp: z.number().finite(),
+  id: z.string().check(z.minLength(1), z.maxLength(128)),
+  op: z.string().check(z.minLength(1), z.maxLength(64)),
+  args: z._default(z.record(z.string(), z.unknown()), {}),
+  aud: z.string().check(z.maxLength(256)),
+  iat: z.number(),
+  exp: z.number(),
 });
 
 export type CommandPayload = z.output<typeof commandPayloadSchema>;
@@ -112,6 +114,8 @@ export function decodeCommand(bytes: Uint8Array): DecodedCommand {
 
 /** Signs a command with a technician's Ed25519 private key. */
 export async function signCommand(payload: CommandPayload, privateKey: KeyObject, kid: string): Promise<string> {
+  // The agent only verifies; signing is the technician client's, so jose is loaded here on use.
+  const { CompactSign } = await import('jose');
   return new CompactSign(Buffer.from(JSON.stringify(payload))).setProtectedHeader({ alg: COMMAND_ALG, kid }).sign(privateKey);
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../protocol/schema.js';
 import type { Clock, Timer } from '../agent/clock.js';
 import type { SimTerminal, TerminalChange } from './terminal.js';
 
@@ -8,18 +8,16 @@ import type { SimTerminal, TerminalChange } from './terminal.js';
  */
 
 const stepSchema = z.strictObject({
-  at: z.number().min(0),
-  note: z.string().optional(),
-  set: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
-  ramp: z
-    .strictObject({ device: z.string(), field: z.string(), to: z.number(), over: z.number().positive() })
-    .optional(),
+  at: z.number().check(z.gte(0)),
+  note: z.optional(z.string()),
+  set: z.optional(z.record(z.string(), z.record(z.string(), z.unknown()))),
+  ramp: z.optional(z.strictObject({ device: z.string(), field: z.string(), to: z.number(), over: z.number().check(z.positive()) })),
 });
 
 export const scenarioSchema = z.strictObject({
   name: z.string(),
-  description: z.string().optional(),
-  duration: z.number().positive(),
+  description: z.optional(z.string()),
+  duration: z.number().check(z.positive()),
   steps: z.array(stepSchema),
 });
 

@@ -1,5 +1,4 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { compactVerify } from 'jose';
 import { COMMAND_ALG, type JwsHeader } from '../../protocol/command.js';
 
 /**
@@ -24,6 +23,8 @@ export class TechnicianKeys {
     const key = typeof header.kid === 'string' ? this.keys.get(header.kid) : undefined;
     if (!key) return `kid ${shown(header.kid)} is not one of technicianKeys`;
     try {
+      // Loaded on the first signed command: most terminals go weeks without one.
+      const { compactVerify } = await import('jose');
       await compactVerify(token, key, { algorithms: [COMMAND_ALG] });
       return undefined;
     } catch {

@@ -1,17 +1,17 @@
-import { z } from 'zod';
+import * as z from '../../protocol/schema.js';
 import type { DeviceModule } from '../types.js';
 import type { BatteryReading } from './codec.js';
 import { createBatteryDriver, type BatteryConfig } from './driver.js';
 import { BATTERY_THRESHOLDS, batteryRules } from './faults.js';
 
-const supplyName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a folder name under class/power_supply');
+const supplyName = z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a folder name under class/power_supply'));
 
 export const battery: DeviceModule<BatteryConfig, BatteryReading> = {
   name: 'battery',
   config: z.strictObject({
-    supply: supplyName.optional(),
-    mains: supplyName.optional(),
-    pollSeconds: z.number().min(0.1).max(86_400).default(30),
+    supply: z.optional(supplyName),
+    mains: z.optional(supplyName),
+    pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 30),
   }),
   thresholds: BATTERY_THRESHOLDS,
   pollSeconds: (config) => config.pollSeconds,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../protocol/schema.js';
 import type { DeviceModule } from '../types.js';
 import { createNetworkDriver, type NetworkConfig, type NetworkReading } from './driver.js';
 import { NETWORK_THRESHOLDS, networkRules } from './faults.js';
@@ -6,21 +6,21 @@ import { NETWORK_THRESHOLDS, networkRules } from './faults.js';
 export const network: DeviceModule<NetworkConfig, NetworkReading> = {
   name: 'network',
   config: z.strictObject({
-    interface: z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'an interface name under class/net (at most 15 characters)'),
-    pollSeconds: z.number().min(0.5).max(86_400).default(10),
-    modem: z
-      .strictObject({
-        path: z.string().min(1),
-        baudRate: z.int().min(300).max(4_000_000).default(115_200),
-      })
-      .optional(),
-    probe: z
-      .strictObject({
-        host: z.string().min(1).max(253),
-        port: z.int().min(1).max(65_535),
-        timeoutMs: z.int().min(100).max(60_000).default(3_000),
-      })
-      .optional(),
+    interface: z.string().check(z.regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'an interface name under class/net (at most 15 characters)')),
+    pollSeconds: z._default(z.number().check(z.gte(0.5), z.lte(86_400)), 10),
+    modem: z.optional(
+      z.strictObject({
+        path: z.string().check(z.minLength(1)),
+        baudRate: z._default(z.int().check(z.gte(300), z.lte(4_000_000)), 115_200),
+      }),
+    ),
+    probe: z.optional(
+      z.strictObject({
+        host: z.string().check(z.minLength(1), z.maxLength(253)),
+        port: z.int().check(z.gte(1), z.lte(65_535)),
+        timeoutMs: z._default(z.int().check(z.gte(100), z.lte(60_000)), 3_000),
+      }),
+    ),
   }),
   thresholds: NETWORK_THRESHOLDS,
   pollSeconds: (config) => config.pollSeconds,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../protocol/schema.js';
 import type { DeviceModule } from '../types.js';
 import { createPrinterDriver, type PrinterConfig, type PrinterReading } from './driver.js';
 import { PRINTER_THRESHOLDS, printerRules } from './faults.js';
@@ -6,12 +6,12 @@ import { PRINTER_THRESHOLDS, printerRules } from './faults.js';
 export const printer: DeviceModule<PrinterConfig, PrinterReading> = {
   name: 'printer',
   config: z.strictObject({
-    path: z.string().min(1, 'the tty of the printer, e.g. /dev/ttyS1'),
-    baudRate: z.int().min(50).max(4_000_000).default(115200),
-    pollSeconds: z.number().min(0.1).max(86_400).default(5),
+    path: z.string().check(z.minLength(1, 'the tty of the printer, e.g. /dev/ttyS1')),
+    baudRate: z._default(z.int().check(z.gte(50), z.lte(4_000_000)), 115200),
+    pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 5),
     // On by default: paper out and an open cover are then known as they happen, not at the next
     // poll. A printer without status back ignores the command and is still polled.
-    statusBack: z.boolean().default(true),
+    statusBack: z._default(z.boolean(), true),
   }),
   thresholds: PRINTER_THRESHOLDS,
   pollSeconds: (config) => config.pollSeconds,

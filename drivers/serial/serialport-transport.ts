@@ -1,5 +1,13 @@
 import fs from 'node:fs';
-import { SerialPort } from 'serialport';
+import { autoDetect } from '@serialport/bindings-cpp';
+import { SerialPortStream } from '@serialport/stream';
+
+/**
+ * `serialport`'s own SerialPort is exactly this stream with the platform's binding; taking the two
+ * packages directly leaves out the dozen parsers that `serialport` also loads.
+ */
+const binding = autoDetect();
+type SerialPort = SerialPortStream;
 import { DeviceError, errorMessage } from '../../agent/errors.js';
 import type { SerialOpener, SerialOptions, SerialTransport } from './transport.js';
 
@@ -31,7 +39,7 @@ export class SerialportTransport implements SerialTransport {
   open(): Promise<void> {
     if (this.port) return Promise.resolve();
     this.closing = false;
-    const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate, autoOpen: false });
+    const port = new SerialPortStream({ binding, path: this.options.path, baudRate: this.options.baudRate, autoOpen: false });
     // Without a listener an 'error' event would be thrown; errors surface through open/write/close.
     port.on('error', () => {});
     // Listeners go on before open: a port that starts reading at once notices a hang-up at once.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../protocol/schema.js';
 import type { DeviceModule } from '../types.js';
 import type { SystemReading } from './codec.js';
 import { createSystemDriver } from './driver.js';
@@ -11,7 +11,7 @@ export interface SystemConfig {
 /** Always polled, also when `devices` leaves it out; `devices.system.pollSeconds` may change its interval. */
 export const system: DeviceModule<SystemConfig, SystemReading> = {
   name: 'system',
-  config: z.strictObject({ pollSeconds: z.number().min(0.1).max(86_400).default(60) }),
+  config: z.strictObject({ pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 60) }),
   thresholds: SYSTEM_THRESHOLDS,
   pollSeconds: (config) => config.pollSeconds,
   create: (_config, env) => createSystemDriver(env),
