@@ -2,10 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { footprintSection } from './footprint.js';
+import { latencySection } from './latency.js';
 import { outboxSection } from './outbox.js';
+import { soakSection } from './soak.js';
+import { startupSection } from './startup.js';
 
 /**
- * `npm run bench [-- SECTION…] [--dir FOLDER]`: runs the named sections (all of them by
+ * `npm run bench [-- SECTION…] [--dir FOLDER] [--quick]`: runs the named sections (all of them by
  * default), prints a table of figures for each and writes them all to
  * bench/results/latest.json. A section is a function that measures and returns figures; a
  * figure it cannot measure (a missing tool) is listed as skipped with the reason, and the run
@@ -24,12 +28,18 @@ export interface Figure {
 export interface BenchContext {
   /** A scratch folder on the filesystem under test; each section makes its own inside. */
   dir: string;
+  /** `--quick`: shorter windows and fewer runs, for a look rather than the figures. */
+  quick: boolean;
   progress(line: string): void;
 }
 
 export type Section = (context: BenchContext) => Promise<Figure[]>;
 
 const SECTIONS: Record<string, { title: string; run: Section }> = {
+  startup: { title: 'Start-up: process start to birth, against node -e 0', run: startupSection },
+  footprint: { title: 'A healthy terminal at default intervals: memory, CPU, heartbeat and uplink bytes', run: footprintSection },
+  soak: { title: 'Soak: every device at 1 Hz, 100,000 polls in all: memory growth and CPU', run: soakSection },
+  latency: { title: 'Detection latency: device state change to R/fault at a subscriber', run: latencySection },
   outbox: { title: 'Outbox: appends and fsyncs, bytes written per message, drain after an outage', run: outboxSection },
 };
 
@@ -46,7 +56,7 @@ const FILESYSTEMS: Record<number, string> = {
 };
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { dir: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { dir: { type: 'string' }, quick: { type: 'boolean' } }, allowPositionals: true });
   const names = positionals.length > 0 ? positionals : Object.keys(SECTIONS);
   const unknown = names.filter((name) => !SECTIONS[name]);
   if (unknown.length > 0) {
@@ -66,7 +76,7 @@ async function main(): Promise<number> {
     process.stdout.write(`\n${name}: ${section.title}\n`);
     const dir = fs.mkdtempSync(path.join(root, `${name}-`));
     try {
-      const figures = await section.run({ dir, progress: (line) => process.stdout.write(`  … ${line}\n`) });
+      const figures = await section.run({ dir, quick: values.quick ?? false, progress: (line) => process.stdout.write(`  … ${line}\n`) });
       results[name] = figures;
       process.stdout.write(`${table(figures)}\n`);
       for (const figure of figures) {

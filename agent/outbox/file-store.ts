@@ -18,7 +18,9 @@ import type { OutboxRecord, OutboxStore, RecordInfo, StoreState } from './store.
  * on the next record that passes both, so a bad record never costs the good ones after it.
  *
  * `NNNNNNNN.ack` beside it lists the records of that segment that are gone: f64 LE seq per entry,
- * negated for an eviction. A lost ack (power cut before its sync) only means a redelivery.
+ * negated for an eviction. Acks are not fsynced (the kernel writes them back within seconds, and
+ * close() syncs them): an ack lost to a power cut only means a redelivery, which QoS 1 allows and
+ * `seq` lets a consumer drop, so a delivered message costs one fdatasync (its record), not two.
  *
  * A segment whose records are all gone is deleted; one that is mostly dead while the store is
  * over its bound is compacted (its live records copied to a new segment). `meta.json` is the
@@ -237,7 +239,6 @@ export class FileStore implements OutboxStore {
           fs.ftruncateSync(segment.ackFd, segment.ackSize);
           throw error;
         }
-        this.dirtyFds.add(segment.ackFd);
         segment.ackSize += ACK_ENTRY;
       }
       this.owedAcks.shift();
