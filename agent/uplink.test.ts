@@ -93,6 +93,20 @@ afterEach(() => {
 });
 
 describe('Uplink', () => {
+  it('publishes a faults snapshot after the fault messages written before it, and only the newest', async () => {
+    const { link, uplink, outbox } = await setup();
+    link.up();
+    uplink.send('fault', (seq) => ({ seq, state: 'raised' }));
+    const snapshot = (reasons: string[]) => ({ ts: 1, availability: 'DEGRADED' as const, reasons: reasons as never, active: [] });
+    uplink.setFaults(snapshot(['A']));
+    uplink.send('fault', (seq) => ({ seq, state: 'raised' }));
+    uplink.setFaults(snapshot(['A', 'B']));
+    await outbox.flush();
+    await settle();
+    const order = link.sent.slice(1).map((sent) => (sent.topic === topics.faults ? `faults ${(sent.json as { reasons: string[] }).reasons}` : `fault ${sent.json.seq}`));
+    expect(order).toEqual(['fault 1', 'fault 2', 'faults A,B']);
+  });
+
   it('publishes in seq order with at most a window in flight, the next one as each PUBACK comes', async () => {
     const { link, send, outbox } = await setup();
     await send(40);

@@ -67,7 +67,11 @@ export class Uplink {
   /** The retained R/faults snapshot: published now if connected, else after the next birth. */
   setFaults(snapshot: FaultsSnapshot): void {
     this.snapshot = snapshot;
-    if (this.options.link.isUp) this.publishRetained(this.options.topics.faults, snapshot);
+    // After the fault messages that changed it are on disk and on their way: a back end reading
+    // R/fault and R/faults then never sees a snapshot ahead of the raise or clear behind it.
+    void this.options.outbox.flush().then(() => {
+      if (this.snapshot === snapshot && this.options.link.isUp) this.publishRetained(this.options.topics.faults, snapshot);
+    });
   }
 
   /** Publishes state and faults again (the `rebirth` command). */
