@@ -10,7 +10,7 @@ import { tcpProbe } from '../drivers/tcp-probe.js';
 import { resolveThresholds } from '../drivers/thresholds.js';
 import type { DeviceModule, Driver, DriverEnv, Sample, SelfTest } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
-import type { BirthMessage } from '../protocol/messages.js';
+import type { BirthMessage, FaultMessage } from '../protocol/messages.js';
 import { terminalTopics, type TerminalTopics } from '../protocol/topics.js';
 import { verdict, type Verdict } from './availability.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
@@ -106,7 +106,6 @@ export class Agent {
   private commands!: CommandDispatcher;
   private readonly logLevel: TemporaryLogLevel;
   private session = 0;
-  private attemptSession = 0;
   private heartbeatTimer: Timer | undefined;
   private heartbeating = false;
   private stopping = false;
@@ -301,8 +300,7 @@ export class Agent {
       key: read(mqtt.key),
       sessionExpirySeconds: SESSION_EXPIRY_SECONDS,
       will: () => {
-        this.attemptSession = this.sessions.forAttempt();
-        const lost = { online: false, session: this.attemptSession, reason: 'lost' };
+        const lost = { online: false, session: this.sessions.forAttempt(), reason: 'lost' };
         return { topic: this.topics.state, payload: Buffer.from(JSON.stringify(lost)), delaySeconds: WILL_DELAY_SECONDS };
       },
       subscriptions: [this.topics.cmd],
@@ -366,17 +364,25 @@ export class Agent {
       .filter((fault) => fault.raiseSeq > this.outbox.lastWrittenSeq)
       .sort((a, b) => a.raiseSeq - b.raiseSeq);
     for (const fault of unwritten) {
-      const message = redactMessage(faultMessage({ state: 'raised', fault, seq: fault.raiseSeq }, this.clock.now()));
-      this.journal.record(message);
-      this.outbox.put(fault.raiseSeq, 'fault', message);
+      this.writeFault({ state: 'raised', fault, seq: fault.raiseSeq });
       this.log.warn({ code: fault.code, id: fault.id }, 'fault raise was not sent before the last stop; sending it now');
     }
     this.engine.resumeClears(this.outbox.lastWrittenSeq, (transition) => {
-      const message = redactMessage(faultMessage(transition, this.clock.now()));
-      this.journal.record(message);
-      this.outbox.put(transition.seq, 'fault', message);
+      this.writeFault(transition);
       this.log.warn({ code: transition.fault.code, id: transition.fault.id }, 'fault clear was not sent before the last stop; sending it now');
     });
+  }
+
+  /**
+   * Writes a fault message under the seq its transition was given: masked like every message
+   * (uplink.ts), journaled first, so that a crash in between repeats the journal line, which the
+   * journal skips, rather than lose it.
+   */
+  private writeFault(transition: FaultTransition): FaultMessage {
+    const message = redactMessage(faultMessage(transition, this.clock.now()));
+    this.journal.record(message);
+    this.outbox.put(transition.seq, 'fault', message);
+    return message;
   }
 
   private onSample(device: DeviceName, sample: Sample<unknown>): void {
@@ -391,11 +397,7 @@ export class Agent {
   }
 
   private announce(transition: FaultTransition): void {
-    // Masked like every message (uplink.ts); journaled first, so that a crash in between repeats
-    // the journal line, which it skips, rather than lose it.
-    const message = redactMessage(faultMessage(transition, this.clock.now()));
-    this.journal.record(message);
-    this.outbox.put(transition.seq, 'fault', message);
+    const message = this.writeFault(transition);
     const fields = { device: message.device, code: message.code, id: message.id, seq: message.seq, detail: message.detail };
     if (transition.state === 'raised') this.log.warn(fields, `fault raised: ${message.message}`);
     else this.log.info(fields, `fault cleared: ${message.message}`);
