@@ -46,12 +46,19 @@ export function auditSeqs(messages: readonly Received[], upTo?: number): SeqAudi
   return audit;
 }
 
-/** Fault raises without a clear of the same id, among the faults received. */
+/**
+ * Fault raises without a clear of the same id, among the faults received. A back end drops a
+ * repeated seq (a QoS 1 redelivery, SPEC.md section 4), so a raise redelivered after its clear,
+ * as a broker restarted from its last autosave does, is not an open fault.
+ */
 export function raisesWithoutClear(messages: readonly Received[]): string[] {
   const open = new Map<string, number>();
+  const seen = new Set<number>();
   for (const message of messages) {
     if (!message.topic.endsWith('/fault') || !message.json) continue;
-    const { id, state } = message.json;
+    const { id, state, seq } = message.json;
+    if (seen.has(seq)) continue;
+    seen.add(seq);
     if (state === 'raised') open.set(id, (open.get(id) ?? 0) + 1);
     if (state === 'cleared') open.delete(id);
   }
