@@ -16,6 +16,11 @@ Usage:
                                      the hardware simulator; it writes a config for the agent
   pos-agent sim inject|clear CODE    make a fault happen on a running simulator, or go away
   pos-agent sim set DEVICE.FIELD=VALUE | unplug DEVICE | plug DEVICE | status
+  pos-agent sim --terminals N --broker URL [--duration S] [--heartbeat-seconds H]
+                [--faults-per-minute F] [--fault-seconds S] [--protocol 4|5] [--batch B]
+                [--dir DIR] [--json FILE] [--keep]
+                                     fleet mode: N terminals with their agents in one process,
+                                     random faults, a report of rates and fault latency
   pos-agent check-config FILE        validate a config file; exit 0 or 2
   pos-agent tech <command> …         the technician's client: status, faults, logs, diag, maintenance,
                                      loglevel, rebirth of a terminal; keygen (pos-agent tech --help)

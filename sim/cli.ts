@@ -14,7 +14,8 @@ import { SERIAL_DEVICES, SimTerminal, type SerialDevice, type TerminalChange } f
 
 /**
  * `pos-agent sim`: the hardware simulator on its own, for an agent run from another shell; and
- * `pos-agent sim inject|clear|set|unplug|plug|status`, which tell a running simulator what to do.
+ * `pos-agent sim inject|clear|set|unplug|plug|status`, which tell a running simulator what to do;
+ * with `--terminals N`, fleet mode (sim/fleet.ts).
  */
 
 const CLIENT_ACTIONS = new Set(['inject', 'clear', 'set', 'unplug', 'plug', 'status']);
@@ -23,6 +24,7 @@ export const DEFAULT_SIM_DIR = path.join(os.tmpdir(), 'pos-agent-sim');
 
 export async function simCommand(args: string[]): Promise<number> {
   if (args[0] !== undefined && CLIENT_ACTIONS.has(args[0])) return controlCommand(args);
+  if (args.some((arg) => arg === '--terminals' || arg.startsWith('--terminals='))) return (await import('./fleet.js')).fleetCommand(args);
   return serveCommand(args);
 }
 

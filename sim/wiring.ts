@@ -47,7 +47,8 @@ export class MemoryWire implements SimWire {
   readonly line: MemoryLine;
 
   constructor(name: string) {
-    this.line = memoryLine(`/dev/sim/${name}`);
+    // The demo and a fleet poll for hours: a copy of every byte written would only grow.
+    this.line = memoryLine(`/dev/sim/${name}`, 'whole', { record: false });
   }
 
   get agentPath(): string {

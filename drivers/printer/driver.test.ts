@@ -107,6 +107,30 @@ describe('printer driver', () => {
     expect(pushed).toEqual([]);
   });
 
+  it('does not answer a poll with replies older than a status back block that came in between them', async () => {
+    const { wire, printer, driver, pushed } = await setup({ statusBack: true });
+    await driver.read(signal());
+    await until('status back on', () => pushed.length === 1);
+    printer.set({ coverOpen: true });
+    await until('the cover-open block', () => pushed.length === 2);
+    // The cover is closed right after the printer answered DLE EOT 2 of the next poll: replies 1
+    // and 2 say open, the block and replies 3 and 4 say closed.
+    let closed = false;
+    const askedBefore = printer.answered[1]!;
+    wire.device.onData((chunk) => {
+      if (!closed && chunk.equals(Buffer.from([0x10, 0x04, 2]))) {
+        closed = true;
+        printer.set({ coverOpen: false });
+      }
+    });
+    const reading = await driver.read(signal());
+    expect(closed).toBe(true);
+    expect(pushed.at(-1)).toMatchObject({ via: 'statusBack', coverOpen: false });
+    expect(reading).toMatchObject({ via: 'poll', coverOpen: false, offline: false });
+    // Asked twice: once across the change, once after it.
+    expect(printer.answered[1]! - askedBefore).toBe(2);
+  });
+
   it('fails a poll of a silent printer after 500 ms for the first byte', async () => {
     const { printer, driver } = await setup();
     printer.set({ silent: true });

@@ -32,6 +32,8 @@ export interface PrinterReading extends PrinterStatus {
 
 /** SPEC.md section 5: each status byte is awaited this long. */
 export const STATUS_TIMEOUT_MS = 500;
+/** How many times one poll asks DLE EOT 1 to 4 while status back blocks keep arriving. */
+const MAX_POLL_ROUNDS = 3;
 
 /**
  * The receipt printer on a serial line. A poll asks DLE EOT 1 to 4 one at a time. With status
@@ -97,9 +99,17 @@ export function createPrinterDriver(config: PrinterConfig, env: Pick<DriverEnv, 
   function poll(signal: AbortSignal): Promise<PrinterReading> {
     return turns.run(async () => {
       await line.ensureOpen();
-      const replies: number[] = [];
+      let replies: number[] = [];
       try {
-        for (const n of STATUS_REQUESTS) replies.push(await ask(n, signal));
+        // A status back block that arrives between the replies announces a change the earlier
+        // replies predate: such a mix, read after the block, would undo the change until the
+        // next poll. So the printer is asked again (a few times at most: it may keep changing).
+        for (let round = 0; round < MAX_POLL_ROUNDS; round++) {
+          const blocksBefore = blocks;
+          replies = [];
+          for (const n of STATUS_REQUESTS) replies.push(await ask(n, signal));
+          if (blocks === blocksBefore) break;
+        }
       } catch (error) {
         askStatusBack = config.statusBack;
         throw error;

@@ -10,7 +10,7 @@ export type Chunking = 'whole' | 'bytewise' | 'random';
 
 export class MemoryTransport implements SerialTransport {
   peer!: MemoryTransport;
-  /** Everything this end wrote, for assertions. */
+  /** Everything this end wrote, for assertions (unless the line was made with `record: false`). */
   readonly written: Buffer[] = [];
   private open_ = false;
   private readonly dataListeners: ((chunk: Buffer) => void)[] = [];
@@ -18,7 +18,7 @@ export class MemoryTransport implements SerialTransport {
 
   constructor(
     readonly path: string,
-    private readonly line: { plugged: boolean; chunking: Chunking },
+    private readonly line: { plugged: boolean; chunking: Chunking; record: boolean },
   ) {}
 
   get isOpen(): boolean {
@@ -33,7 +33,7 @@ export class MemoryTransport implements SerialTransport {
   async write(data: Uint8Array): Promise<void> {
     if (!this.open_) throw new DeviceError('CLOSED', `${this.path} is not open`);
     const bytes = Buffer.from(data);
-    this.written.push(bytes);
+    if (this.line.record) this.written.push(bytes);
     const peer = this.peer;
     for (const chunk of split(bytes, this.line.chunking)) {
       setImmediate(() => {
@@ -78,8 +78,12 @@ export interface MemoryLine {
   setChunking(chunking: Chunking): void;
 }
 
-export function memoryLine(path = '/dev/ttySIM0', chunking: Chunking = 'whole'): MemoryLine {
-  const state = { plugged: true, chunking };
+/**
+ * `record: false` keeps no copy of what either end writes: for lines that carry polls for hours
+ * (the demo, fleet mode), where `written` would grow without bound.
+ */
+export function memoryLine(path = '/dev/ttySIM0', chunking: Chunking = 'whole', options: { record?: boolean } = {}): MemoryLine {
+  const state = { plugged: true, chunking, record: options.record ?? true };
   const host = new MemoryTransport(path, state);
   const device = new MemoryTransport(`${path}#device`, state);
   host.peer = device;

@@ -1,0 +1,278 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseCommandArgs } from '../agent/args.js';
+import { AgentError, errorMessage } from '../agent/errors.js';
+import { EXIT } from '../agent/exit.js';
+import { createLog } from '../agent/log.js';
+import { FaultLatency } from './fault-latency.js';
+import { FleetInjector } from './fleet-injector.js';
+import { FleetObserver, type TopicCounts } from './fleet-observer.js';
+import { formatReport, liveLine, messageRates, type FleetReport } from './fleet-report.js';
+import { FleetTerminals } from './fleet-terminals.js';
+import { ProbeHost } from './probe-host.js';
+import { ProcessMeter } from './process-meter.js';
+import { StatusLine } from './status-line.js';
+
+/**
+ * `pos-agent sim --terminals N --broker URL`: fleet mode. N simulated terminals, each with its own
+ * agent and so its own MQTT connection and state folder, in this one process, for load tests of a
+ * back end. Random printer faults come and go across the fleet; a subscriber of its own counts the
+ * messages by topic and times each fault from its injection to its arrival.
+ */
+
+const TOPIC_ROOT = 'pos/v1';
+const LIVE_EVERY_MS = 5_000;
+/** After the last injection is taken away: how long its clear may take to arrive. */
+const CLEARS_WITHIN_MS = 10_000;
+/** After the agents stopped: how long their clean-offline states may take to arrive. */
+const OFFLINE_WITHIN_MS = 5_000;
+
+interface FleetOptions {
+  terminals: number;
+  broker: string;
+  durationSeconds?: number;
+  heartbeatSeconds: number;
+  faultsPerMinute: number;
+  faultSeconds: number;
+  protocolVersion: 4 | 5;
+  batch: number;
+  dir?: string;
+  json?: string;
+  keep: boolean;
+}
+
+export async function fleetCommand(args: string[]): Promise<number> {
+  const options = parseFleetOptions(args);
+  const folder = prepareFolder(options.dir);
+  const logging = createLog({ level: 'warn', logDir: folder.dir, stderr: false });
+  const status = new StatusLine();
+  const now = () => performance.now();
+  const latency = new FaultLatency();
+  const liveMeter = new ProcessMeter();
+  const measuredMeter = new ProcessMeter();
+
+  let observer: FleetObserver;
+  try {
+    observer = await FleetObserver.connect({ url: options.broker, topicRoot: TOPIC_ROOT, protocolVersion: options.protocolVersion, latency, now });
+  } catch (error) {
+    logging.close();
+    folder.remove();
+    process.stderr.write(`pos-agent sim: cannot subscribe at the broker ${options.broker}: ${errorMessage(error)}\n`);
+    return EXIT.FATAL;
+  }
+  const probeHost = await ProbeHost.start();
+  const terminals = new FleetTerminals({
+    dir: folder.dir,
+    brokerUrl: options.broker,
+    protocolVersion: options.protocolVersion,
+    heartbeatSeconds: options.heartbeatSeconds,
+    log: logging.log,
+    probeHost,
+  });
+  const injector = new FleetInjector({
+    faultsPerMinute: options.faultsPerMinute,
+    faultSeconds: options.faultSeconds,
+    latency,
+    now,
+    onError: (error) => logging.log.warn({ err: error.message }, 'a fault could not be injected or cleared'),
+  });
+  const stopRequested = onStopSignal(() => terminals.interrupt(), status);
+
+  status.print(
+    `Starting ${options.terminals} terminals against ${options.broker}, ${options.batch} at a time (each batch once the previous one is connected, or after 10 s); log at warn in ${path.join(folder.dir, 'agent.log')}`,
+  );
+  const startedAt = now();
+  let allConnectedSaid = false;
+  const sayAllConnected = (connected: number) => {
+    if (allConnectedSaid || connected < options.terminals) return;
+    allConnectedSaid = true;
+    status.print(`All ${options.terminals} terminals connected after ${seconds(now() - startedAt)} s`);
+  };
+  const startupError = await terminals.start(options.terminals, options.batch, ({ started, connected }) => {
+    status.update(`starting: ${started} of ${options.terminals} started, ${connected} connected`);
+    sayAllConnected(connected);
+  });
+  const startup = { seconds: seconds(now() - startedAt), ...terminals.progress(), ...(startupError ? { error: startupError.message } : {}) };
+  if (startupError) status.print(`Start-up stopped at ${startup.started} of ${options.terminals} terminals: ${startupError.message}`);
+  else status.print(`Started ${startup.started} terminals in ${startup.seconds} s, ${startup.connected} connected`);
+  sayAllConnected(startup.connected);
+
+  // The measured window: from the end of start-up to the stop.
+  const measuredFrom = now();
+  measuredMeter.reset();
+  liveMeter.reset();
+  const countsAtStart = { ...observer.counts };
+  let lastCounts = countsAtStart;
+  if (!startupError) injector.start(terminals.members.filter((member) => member.started));
+  const live = setInterval(() => {
+    const counts = { ...observer.counts };
+    const process = liveMeter.read();
+    liveMeter.reset();
+    const connected = terminals.connected();
+    sayAllConnected(connected);
+    status.update(
+      liveLine({
+        seconds: (now() - measuredFrom) / 1000,
+        terminals: options.terminals,
+        connected,
+        rates: perSecond(lastCounts, counts, process.seconds),
+        raise: latency.report().raise,
+        process,
+      }),
+    );
+    lastCounts = counts;
+  }, LIVE_EVERY_MS);
+
+  let durationTimer: NodeJS.Timeout | undefined;
+  const durationOver = new Promise<void>((resolve) => {
+    if (options.durationSeconds !== undefined) durationTimer = setTimeout(resolve, options.durationSeconds * 1000);
+  });
+  if (!startupError) await Promise.race([stopRequested, durationOver]);
+  clearTimeout(durationTimer);
+  clearInterval(live);
+  const measured = { seconds: seconds(now() - measuredFrom), connectedAtEnd: terminals.connected() };
+  const countsAtEnd = { ...observer.counts };
+  const processFigures = measuredMeter.read();
+
+  status.print('Stopping: faults still injected are taken away, then every agent stops');
+  await injector.stop();
+  await waitUntil(() => latency.awaitingClear === 0, CLEARS_WITHIN_MS);
+  const stopFrom = now();
+  await terminals.stop();
+  const started = terminals.members.filter((member) => member.started).length;
+  await waitUntil(() => observer.terminals().cleanlyOffline >= started, OFFLINE_WITHIN_MS);
+  const stop = { seconds: seconds(now() - stopFrom) };
+  await observer.close();
+  await probeHost.close();
+  logging.close();
+  liveMeter.stop();
+  measuredMeter.stop();
+
+  const report: FleetReport = {
+    at: new Date().toISOString(),
+    terminals: options.terminals,
+    broker: options.broker,
+    protocolVersion: options.protocolVersion,
+    heartbeatSeconds: options.heartbeatSeconds,
+    faultsPerMinute: options.faultsPerMinute,
+    faultSeconds: options.faultSeconds,
+    batch: options.batch,
+    startup,
+    measured,
+    messages: messageRates(observer.counts, countsAtStart, countsAtEnd, measured.seconds),
+    observed: observer.terminals(),
+    faults: { ...latency.report(), skippedArrivals: injector.skippedArrivals },
+    process: { ...processFigures, peakRssMiB: Math.max(liveMeter.peakRssMiB, measuredMeter.peakRssMiB) },
+    stop,
+    ...(options.keep ? { keptIn: folder.dir } : {}),
+  };
+  status.print(`\n${formatReport(report)}`);
+  if (options.json) fs.writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (!options.keep) folder.remove();
+  return startupError ? EXIT.FATAL : EXIT.OK;
+}
+
+function parseFleetOptions(args: string[]): FleetOptions {
+  const { values } = parseCommandArgs(args, {
+    terminals: { type: 'string' },
+    broker: { type: 'string' },
+    duration: { type: 'string' },
+    'heartbeat-seconds': { type: 'string' },
+    'faults-per-minute': { type: 'string' },
+    'fault-seconds': { type: 'string' },
+    protocol: { type: 'string' },
+    batch: { type: 'string' },
+    dir: { type: 'string' },
+    json: { type: 'string' },
+    keep: { type: 'boolean' },
+  });
+  if (!values.broker) throw new AgentError('USAGE', 'fleet mode needs --broker URL (mqtt://host:port)');
+  if (!/^(mqtts?|tcp|ssl|tls|wss?):\/\/[^/]/.test(values.broker)) throw new AgentError('USAGE', `--broker ${values.broker} is not a broker URL (mqtt://host:port)`);
+  const protocolVersion = values.protocol === undefined ? 5 : Number(values.protocol);
+  if (protocolVersion !== 4 && protocolVersion !== 5) throw new AgentError('USAGE', '--protocol is 4 (MQTT 3.1.1) or 5');
+  return {
+    terminals: number(values.terminals, '--terminals', { min: 1, max: 100_000, integer: true }),
+    broker: values.broker,
+    durationSeconds: values.duration === undefined ? undefined : number(values.duration, '--duration', { min: 1, max: 7 * 86_400 }),
+    heartbeatSeconds: number(values['heartbeat-seconds'] ?? '60', '--heartbeat-seconds', { min: 1, max: 86_400 }),
+    faultsPerMinute: number(values['faults-per-minute'] ?? '60', '--faults-per-minute', { min: 0, max: 60_000 }),
+    faultSeconds: number(values['fault-seconds'] ?? '10', '--fault-seconds', { min: 0.1, max: 86_400 }),
+    protocolVersion,
+    batch: number(values.batch ?? '50', '--batch', { min: 1, max: 10_000, integer: true }),
+    dir: values.dir,
+    json: values.json === undefined ? undefined : path.resolve(values.json),
+    keep: values.keep ?? false,
+  };
+}
+
+function number(text: string | undefined, flag: string, range: { min: number; max: number; integer?: boolean }): number {
+  const value = Number(text);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(value) || value < range.min || value > range.max || (range.integer && !Number.isInteger(value))) {
+    throw new AgentError('USAGE', `${flag} is ${range.integer ? 'a whole number' : 'a number'} from ${range.min} to ${range.max}`);
+  }
+  return value;
+}
+
+/**
+ * The fleet's folder: `--dir` (made if missing), or a new one in the system's temp folder. What
+ * the fleet puts there is removed at the end unless `--keep`.
+ */
+function prepareFolder(dir: string | undefined): { dir: string; remove(): void } {
+  if (dir === undefined) {
+    const made = fs.mkdtempSync(path.join(os.tmpdir(), 'pos-agent-fleet-'));
+    return { dir: made, remove: () => fs.rmSync(made, { recursive: true, force: true }) };
+  }
+  const resolved = path.resolve(dir);
+  const existed = fs.existsSync(resolved);
+  fs.mkdirSync(resolved, { recursive: true });
+  const ours = (name: string) => name.startsWith('FLEET-') || name.startsWith('agent.log');
+  const left = fs.readdirSync(resolved).filter(ours);
+  if (left.length > 0) {
+    throw new AgentError('USAGE', `${resolved} holds another fleet's folders or log (${left.slice(0, 3).join(', ')}…): remove them or give another --dir`);
+  }
+  return {
+    dir: resolved,
+    remove() {
+      if (!existed) return fs.rmSync(resolved, { recursive: true, force: true });
+      for (const name of fs.readdirSync(resolved).filter(ours)) fs.rmSync(path.join(resolved, name), { recursive: true, force: true });
+    },
+  };
+}
+
+/** The first SIGINT or SIGTERM stops the fleet cleanly; a second one ends the process at once. */
+function onStopSignal(interrupt: () => void, status: StatusLine): Promise<void> {
+  return new Promise((resolve) => {
+    let asked = false;
+    const onSignal = () => {
+      if (asked) {
+        status.print('Second signal: exiting without stopping the agents');
+        process.exit(EXIT.FATAL);
+      }
+      asked = true;
+      interrupt();
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function perSecond(before: TopicCounts, after: TopicCounts, windowSeconds: number): Partial<TopicCounts> {
+  const rates: Partial<TopicCounts> = {};
+  for (const suffix of Object.keys(after) as (keyof TopicCounts)[]) rates[suffix] = windowSeconds > 0 ? (after[suffix] - before[suffix]) / windowSeconds : 0;
+  return rates;
+}
+
+async function waitUntil(done: () => boolean, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!done() && performance.now() < deadline) await sleep(100);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
+}
