@@ -48,6 +48,12 @@ export function createPrinterDriver(config: PrinterConfig, env: Pick<DriverEnv, 
   const listeners: ((reading: PrinterReading) => void)[] = [];
   let awaited: AwaitedReply<number> | undefined;
   let blocks = 0;
+  /**
+   * Blocks that announced a change: each differs from the one before. The first block after
+   * `GS a` answers the request with the state as it is, so it sets the baseline and counts as none.
+   */
+  let changes = 0;
+  let lastBlock: string | undefined;
 
   const reading = (status: PrinterStatus, via: PrinterReading['via']): PrinterReading => ({
     ...status,
@@ -65,8 +71,11 @@ export function createPrinterDriver(config: PrinterConfig, env: Pick<DriverEnv, 
         awaited = undefined;
       } else {
         blocks += 1;
+        const hex = Buffer.from(message.bytes).toString('hex');
+        if (lastBlock !== undefined && hex !== lastBlock) changes += 1;
+        lastBlock = hex;
         const pushed = reading(parseStatusBlock(message.bytes), 'statusBack');
-        log.debug({ block: Buffer.from(message.bytes).toString('hex') }, 'printer status back block');
+        log.debug({ block: hex }, 'printer status back block');
         for (const listener of listeners) listener(pushed);
       }
     }
@@ -80,6 +89,7 @@ export function createPrinterDriver(config: PrinterConfig, env: Pick<DriverEnv, 
   let askStatusBack = false;
   async function enableStatusBack(): Promise<void> {
     askStatusBack = false;
+    lastBlock = undefined;
     await line.write(ENABLE_STATUS_BACK);
   }
   if (config.statusBack) line.onOpen(enableStatusBack);
@@ -101,14 +111,14 @@ export function createPrinterDriver(config: PrinterConfig, env: Pick<DriverEnv, 
       await line.ensureOpen();
       let replies: number[] = [];
       try {
-        // A status back block that arrives between the replies announces a change the earlier
-        // replies predate: such a mix, read after the block, would undo the change until the
+        // A status back block that announces a change between the replies means the earlier
+        // replies predate it: such a mix, read after the block, would undo the change until the
         // next poll. So the printer is asked again (a few times at most: it may keep changing).
         for (let round = 0; round < MAX_POLL_ROUNDS; round++) {
-          const blocksBefore = blocks;
+          const changesBefore = changes;
           replies = [];
           for (const n of STATUS_REQUESTS) replies.push(await ask(n, signal));
-          if (blocks === blocksBefore) break;
+          if (changes === changesBefore) break;
         }
       } catch (error) {
         askStatusBack = config.statusBack;
