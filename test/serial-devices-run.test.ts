@@ -5,6 +5,7 @@ import { TEST_TRACK } from '../sim/card-reader.js';
 import { SimTerminal } from '../sim/terminal.js';
 import { AgentProcess, killAll } from './helpers/agent-process.js';
 import { Recorder, type Received } from './helpers/recorder.js';
+import { waitUntil } from './helpers/rig.js';
 import { cardReaderOnPty, printerOnPty, type PtyDevice } from './helpers/serial-sims.js';
 import { removeTempDirs, tempDir, writeJson } from './helpers/temp.js';
 import { requireTool } from './helpers/tools.js';
@@ -232,6 +233,10 @@ describe.skipIf(!socat)('pos-agent run with a printer and a card reader on seria
     await faults.verdict('IN_SERVICE', []);
     const p = printer.device;
     expect(p.statusBackEnabled).toBe(true);
+    // The block answering GS a is a reading too, so the heartbeat can come while the first poll
+    // still runs: wait for its last reply, or a change below would land inside it and be asked again.
+    await waitUntil('the first poll answered', () => (p.answered[4] ?? 0) >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // for the agent to read that last reply
     const polls = p.answered[1];
 
     faults.since();
