@@ -6,7 +6,7 @@ import { serialportBinding, silentDebug } from './build/esbuild-plugins.js';
 // minified (build/esbuild-plugins.ts says why); aedes, the demo's broker, stays a package.
 // `bench` is the benchmark (`npm run bench`).
 export default defineConfig({
-  entry: { cli: 'agent/cli.ts', bench: 'bench/index.ts' },
+  entry: { cli: 'cli/index.ts', bench: 'bench/index.ts' },
   format: ['esm'],
   target: 'node20',
   platform: 'node',

@@ -7,7 +7,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['agent/**/*.test.ts', 'drivers/**/*.test.ts', 'protocol/**/*.test.ts', 'sim/**/*.test.ts', 'tech/**/*.test.ts'],
+          include: ['basics/**/*.test.ts', 'cli/**/*.test.ts', 'test/devices/**/*.test.ts', 'agent/**/*.test.ts', 'drivers/**/*.test.ts', 'protocol/**/*.test.ts', 'sim/**/*.test.ts', 'tech/**/*.test.ts'],
         },
       },
       {
@@ -15,6 +15,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/devices/**'],
           testTimeout: 60_000,
           hookTimeout: 30_000,
         },

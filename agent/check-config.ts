@@ -1,5 +1,5 @@
 import { formatProblems, loadConfig, polledDevices } from './config.js';
-import { EXIT } from './exit.js';
+import { EXIT } from '../basics/exit.js';
 
 /** `pos-agent check-config FILE`: every problem with its JSON path, exit 2; or a summary, exit 0. */
 export async function checkConfigCommand(args: string[]): Promise<number> {

@@ -4,7 +4,7 @@ import { resolveThresholds } from '../drivers/thresholds.js';
 import { readingRule } from '../drivers/rules.js';
 import type { Driver, FaultRule, Sample } from '../drivers/types.js';
 import { memoryLog } from '../test/helpers/log.js';
-import { systemClock } from './clock.js';
+import { systemClock } from '../basics/clock.js';
 import { FaultEngine, type FaultTransition } from './fault-engine.js';
 import { memoryFaultStore } from './fault-store.js';
 import { Scheduler } from './scheduler.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FaultMessage } from '../protocol/messages.js';
-import { removeTempDirs, tempDir } from '../test/helpers/temp.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
 import { FaultJournal } from './fault-journal.js';
 
 afterAll(removeTempDirs);

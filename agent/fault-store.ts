@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { isDeviceName } from '../protocol/devices.js';
 import { FAULTS, isFaultCode } from '../protocol/faults.js';
 import type { ActiveFault, ActiveFaultStore } from './fault-engine.js';
-import { errorMessage } from './errors.js';
+import { errorMessage } from '../basics/errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
 
 /** The active faults in `stateDir/faults-active.json`, replaced atomically on every change. */

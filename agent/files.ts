@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AgentError, errnoCode } from './errors.js';
+import { AgentError, errnoCode } from '../basics/errors.js';
 
 /**
  * Replaces a small file so that a crash or a power cut leaves either the old or the new content,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { LogLevel } from '../protocol/log-levels.js';
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '../basics/clock.js';
 
 export interface LogLevelState {
   level: LogLevel;

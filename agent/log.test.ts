@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clearForms, TEST_PAN as PAN, TEST_PAN_MASKED as MASKED, TEST_TRACK_2 as TRACK_2 } from '../test/helpers/cardholder.js';
-import { removeTempDirs, tempDir } from '../test/helpers/temp.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
 import { createLog, redactLine } from './log.js';
 import { maskedBase64, maskedHex } from './redact.js';
 

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Clock, Timer } from './clock.js';
-import { errnoCode, errorMessage } from './errors.js';
+import type { Clock, Timer } from '../basics/clock.js';
+import { errnoCode, errorMessage } from '../basics/errors.js';
 
 /**
  * Maintenance mode is the file `maintenance` in the state folder: an upgrade tool creates and

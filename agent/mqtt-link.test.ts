@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { ErrorWithReasonCode, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryLog } from '../test/helpers/log.js';
-import { systemClock } from './clock.js';
+import { systemClock } from '../basics/clock.js';
 import { MqttLink } from './mqtt-link.js';
 
 /** Stands in for one MQTT.js client: the test plays the broker's side with emit(). */

@@ -2,9 +2,10 @@ import { EventEmitter } from 'node:events';
 import mqtt, { ReasonCodes, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import type { Logger } from 'pino';
-import { Backoff } from './backoff.js';
-import type { Clock, Timer } from './clock.js';
-import { errorMessage } from './errors.js';
+import { Backoff } from '../basics/backoff.js';
+import type { Clock, Timer } from '../basics/clock.js';
+import { errorMessage } from '../basics/errors.js';
+import { redactUrl } from '../basics/url.js';
 
 // mqtt-packet builds, on its first packet, a cache of 65,536 two-byte Buffers (6 MiB of heap) to
 // write packet ids and lengths a little faster. A terminal sends a few packets a minute.
@@ -259,15 +260,4 @@ function withTimeout<T>(promise: Promise<T>, ms: number, clock: Clock): Promise<
 /** The name of an MQTT reason code, for a log line. */
 export function reasonName(code: number): string {
   return (ReasonCodes as Record<number, string | undefined>)[code] ?? `reason code ${code}`;
-}
-
-/** A broker URL for a log line: never its password. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(invalid url)';
-  }
 }

@@ -1,8 +1,8 @@
 import { Agent } from './agent.js';
-import { parseCommandArgs } from './args.js';
+import { parseCommandArgs } from '../basics/args.js';
 import { formatProblems, loadConfig } from './config.js';
-import { errorMessage } from './errors.js';
-import { EXIT } from './exit.js';
+import { errorMessage } from '../basics/errors.js';
+import { EXIT } from '../basics/exit.js';
 import { createLog } from './log.js';
 
 /** Whatever happens, SIGTERM ends the process within this (SPEC.md section 2). */

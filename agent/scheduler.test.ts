@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Driver, Sample } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
 import { memoryLog } from '../test/helpers/log.js';
-import { systemClock } from './clock.js';
+import { systemClock } from '../basics/clock.js';
 import { Scheduler } from './scheduler.js';
 
 function setup() {

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Driver, Sample } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
-import type { Clock, Timer } from './clock.js';
-import { DeviceError, errorMessage } from './errors.js';
+import type { Clock, Timer } from '../basics/clock.js';
+import { DeviceError, errorMessage } from '../basics/errors.js';
 
 /**
  * Polls each device on its own interval. The loop survives every driver: a read that throws is a

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { errorMessage } from './errors.js';
+import { errorMessage } from '../basics/errors.js';
 import { writeFileAtomic } from './files.js';
 
 /**

@@ -3,7 +3,7 @@ import { ErrorWithReasonCode } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryLog } from '../test/helpers/log.js';
 import { terminalTopics } from '../protocol/topics.js';
-import { systemClock } from './clock.js';
+import { systemClock } from '../basics/clock.js';
 import type { MqttLink, PublishOptions } from './mqtt-link.js';
 import { Outbox } from './outbox/outbox.js';
 import { MemoryStore } from './outbox/store.js';

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { BirthMessage, FaultsSnapshot, OfflineMessage, SequencedKind } from '../protocol/messages.js';
 import type { TerminalTopics } from '../protocol/topics.js';
-import { Backoff } from './backoff.js';
-import type { Clock, Timer } from './clock.js';
-import { errorMessage } from './errors.js';
+import { Backoff } from '../basics/backoff.js';
+import type { Clock, Timer } from '../basics/clock.js';
+import { errorMessage } from '../basics/errors.js';
 import { reasonName, type MqttLink } from './mqtt-link.js';
 import type { Outbox } from './outbox/outbox.js';
 import { redactMessage } from './redact.js';

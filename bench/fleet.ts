@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FleetReport } from '../sim/fleet-report.js';
-import { Mosquitto } from '../test/helpers/mosquitto.js';
-import { findTool } from '../test/helpers/tools.js';
+import { Mosquitto } from '../sim/mosquitto.js';
+import { findTool } from '../sim/tools.js';
 import type { BenchContext, Figure } from './index.js';
 import { CLI } from './rig.js';
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { systemClock } from '../agent/clock.js';
+import { systemClock } from '../basics/clock.js';
 import { silentLog } from '../agent/log.js';
 import { MqttLink } from '../agent/mqtt-link.js';
 import { FileStore } from '../agent/outbox/file-store.js';
@@ -8,9 +8,9 @@ import { Outbox } from '../agent/outbox/outbox.js';
 import { heartbeatMessage } from '../agent/telemetry.js';
 import { Uplink } from '../agent/uplink.js';
 import { terminalTopics } from '../protocol/topics.js';
-import { Mosquitto } from '../test/helpers/mosquitto.js';
-import { removeTempDirs } from '../test/helpers/temp.js';
-import { findTool } from '../test/helpers/tools.js';
+import { Mosquitto } from '../sim/mosquitto.js';
+import { removeTempDirs } from '../sim/temp-dirs.js';
+import { findTool } from '../sim/tools.js';
 import type { BenchContext, Figure } from './index.js';
 
 /**

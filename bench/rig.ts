@@ -6,8 +6,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { ProbeHost } from '../sim/probe-host.js';
 import { SimTerminal } from '../sim/terminal.js';
 import { TechSession } from '../tech/session.js';
-import { Mosquitto } from '../test/helpers/mosquitto.js';
-import { findTool } from '../test/helpers/tools.js';
+import { Mosquitto } from '../sim/mosquitto.js';
+import { findTool } from '../sim/tools.js';
 
 /**
  * What the agent's benchmarks share: a broker, simulated terminals whose serial devices sit on

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../agent/errors.js';
+import { errnoCode } from '../basics/errors.js';
 
 /**
  * Reads a sysfs or proc tree below a root (`/sys`, `/proc`, or a fixture folder in tests).

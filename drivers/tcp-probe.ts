@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { DeviceError, errorMessage } from '../agent/errors.js';
+import { DeviceError, errorMessage } from '../basics/errors.js';
 
 /**
  * Times a TCP connect to a host (the acquirer's), sending no data: resolves with the round trip

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type * as z from '../protocol/schema.js';
-import type { Clock } from '../agent/clock.js';
+import type { Clock } from '../basics/clock.js';
 import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
 import type { SerialOpener } from './serial/transport.js';

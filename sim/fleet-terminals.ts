@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { Agent } from '../agent/agent.js';
 import { formatProblems, parseConfig } from '../agent/config.js';
-import { errorMessage } from '../agent/errors.js';
+import { errorMessage } from '../basics/errors.js';
 import type { ProbeHost } from './probe-host.js';
 import { SimTerminal } from './terminal.js';
 

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseCommandArgs } from '../agent/args.js';
-import { AgentError, errorMessage } from '../agent/errors.js';
-import { EXIT } from '../agent/exit.js';
+import { parseCommandArgs } from '../basics/args.js';
+import { AgentError, errorMessage } from '../basics/errors.js';
+import { EXIT } from '../basics/exit.js';
 import { createLog } from '../agent/log.js';
 import { FaultLatency } from './fault-latency.js';
 import { FleetInjector } from './fleet-injector.js';

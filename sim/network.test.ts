@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseWireless } from '../drivers/network/codec.js';
-import { removeTempDirs, tempDir } from '../test/helpers/temp.js';
+import { removeTempDirs, tempDir } from './temp-dirs.js';
 import { FileTree } from './file-tree.js';
 import { SimNetwork } from './network.js';
 

@@ -1,5 +1,5 @@
 import * as z from '../protocol/schema.js';
-import type { Clock, Timer } from '../agent/clock.js';
+import type { Clock, Timer } from '../basics/clock.js';
 import type { SimTerminal, TerminalChange } from './terminal.js';
 
 /**

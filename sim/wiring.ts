@@ -1,4 +1,4 @@
-import { DeviceError } from '../agent/errors.js';
+import { DeviceError } from '../basics/errors.js';
 import { memoryLine, type MemoryLine } from '../drivers/serial/memory-transport.js';
 import { SerialportTransport } from '../drivers/serial/serialport-transport.js';
 import type { SerialOpener, SerialTransport } from '../drivers/serial/transport.js';

@@ -1,9 +1,9 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import { parseCommandArgs } from '../agent/args.js';
-import { AgentError, errorMessage } from '../agent/errors.js';
-import { EXIT } from '../agent/exit.js';
+import { parseCommandArgs } from '../basics/args.js';
+import { AgentError, errorMessage } from '../basics/errors.js';
+import { EXIT } from '../basics/exit.js';
 import { OP_ARGS, type OpInput, type OpName } from '../protocol/command.js';
 import { formatDiag, formatFaults, formatStatus, style, wantsColour, type Style } from './format.js';
 import { keygen } from './keygen.js';

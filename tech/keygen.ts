@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
-import { AgentError, errnoCode } from '../agent/errors.js';
+import { AgentError, errnoCode } from '../basics/errors.js';
 
 /**
  * `pos-agent tech keygen`: an Ed25519 key pair in PEM. The private key stays with the technician

@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { EXIT } from '../agent/exit.js';
+import { EXIT } from '../basics/exit.js';
 import type { OpInput } from '../protocol/command.js';
 import { formatRecord, type Style } from './format.js';
 import { Progress } from './progress.js';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { errorMessage } from '../agent/errors.js';
-import { redactUrl } from '../agent/mqtt-link.js';
+import { errorMessage } from '../basics/errors.js';
+import { redactUrl } from '../basics/url.js';
 import { signCommand, type OpInput, type OpName } from '../protocol/command.js';
 import type { ReplyMessage } from '../protocol/messages.js';
 import { terminalTopics, type TerminalTopics } from '../protocol/topics.js';

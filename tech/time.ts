@@ -1,4 +1,4 @@
-import { AgentError } from '../agent/errors.js';
+import { AgentError } from '../basics/errors.js';
 
 /**
  * Times as a technician types them: `--timeout 15s`, `--since 1h` (an hour ago), an ISO-8601 time

@@ -5,10 +5,10 @@ import pkg from '../package.json' with { type: 'json' };
 import { startBroker, type EmbeddedBroker } from '../sim/broker.js';
 import { SimTerminal } from '../sim/terminal.js';
 import { AgentProcess, killAll, runCli } from './helpers/agent-process.js';
-import { Mosquitto } from './helpers/mosquitto.js';
+import { Mosquitto } from '../sim/mosquitto.js';
 import { Recorder } from './helpers/recorder.js';
-import { removeTempDirs, tempDir, writeJson } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs, tempDir, writeJson } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 /**
  * The built `pos-agent run` as a child process, a real broker, a sysfs/proc tree in a temp

@@ -7,7 +7,7 @@ import { killAll, type AgentProcess } from './helpers/agent-process.js';
 import type { Recorder } from './helpers/recorder.js';
 import { commandedTerminal, type CommandedTerminal } from './helpers/tech-setup.js';
 import { hs256, payload, rawToken, sign, technician } from './helpers/technician.js';
-import { removeTempDirs } from './helpers/temp.js';
+import { removeTempDirs } from '../sim/temp-dirs.js';
 
 /**
  * R/cmd from an attacker's side: the built agent (child process) against commands forged, replayed,

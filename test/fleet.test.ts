@@ -5,9 +5,9 @@ import { startBroker, type EmbeddedBroker } from '../sim/broker.js';
 import { FLEET_FAULTS } from '../sim/fleet-injector.js';
 import type { FleetReport } from '../sim/fleet-report.js';
 import { AgentProcess, killAll, runCli } from './helpers/agent-process.js';
-import { freePort } from './helpers/mosquitto.js';
+import { freePort } from '../sim/mosquitto.js';
 import { Recorder, type Received } from './helpers/recorder.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
 
 /**
  * `pos-agent sim --terminals N`, the built CLI, against aedes, with a back end of the test's own

@@ -6,7 +6,7 @@ import { killAll } from './helpers/agent-process.js';
 import { Recorder } from './helpers/recorder.js';
 import { Rig, waitForLog } from './helpers/rig.js';
 import { auditSeqs } from './helpers/seq-audit.js';
-import { removeTempDirs } from './helpers/temp.js';
+import { removeTempDirs } from '../sim/temp-dirs.js';
 import { canMountTmpfs } from './helpers/capabilities.js';
 import { mountTmpfs } from './helpers/tmpfs.js';
 

@@ -11,7 +11,7 @@ import { SimTerminal } from '../sim/terminal.js';
 import { canMountTmpfs } from './helpers/capabilities.js';
 import { memoryLog } from './helpers/log.js';
 import { Recorder } from './helpers/recorder.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
 
 /**
  * Everything in the fault table can be made to happen on the simulator: each code's injection

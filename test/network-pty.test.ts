@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../agent/clock.js';
+import { systemClock } from '../basics/clock.js';
 import { FaultEngine } from '../agent/fault-engine.js';
 import { memoryFaultStore } from '../agent/fault-store.js';
 import { allThresholdDefaults } from '../drivers/index.js';
@@ -15,8 +15,8 @@ import { SimModem } from '../sim/modem.js';
 import { SimNetwork } from '../sim/network.js';
 import { memoryLog } from './helpers/log.js';
 import { PtyPair } from '../sim/pty.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 /**
  * The network driver's modem side on the production path: `serialport` on a pseudo-terminal,

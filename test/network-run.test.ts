@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type EmbeddedBroker } from '../sim/broker.js';
 import { killAll } from './helpers/agent-process.js';
 import { networkTerminal, type NetworkTerminal } from './helpers/network-terminal.js';
-import { removeTempDirs } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 /**
  * The built `pos-agent run` with a cellular interface: the modem simulator on a pseudo-terminal,

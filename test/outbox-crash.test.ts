@@ -5,8 +5,8 @@ import { killAll } from './helpers/agent-process.js';
 import { expectEveryFaultDelivered, Fixtures } from './helpers/outbox-e2e.js';
 import { Rig, roundTrip, sleep, waitForLog, waitForReconnect, waitUntil } from './helpers/rig.js';
 import { auditSeqs, faultEpisodes } from './helpers/seq-audit.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 /**
  * Losing nothing when something crashes (SPEC.md section 4, outbox): the broker (SIGKILL, restarted

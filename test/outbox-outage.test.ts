@@ -6,8 +6,8 @@ import { killAll } from './helpers/agent-process.js';
 import { expectEveryFaultDelivered, Fixtures } from './helpers/outbox-e2e.js';
 import { Rig, waitForLog, waitForReconnect, waitUntil } from './helpers/rig.js';
 import { auditSeqs } from './helpers/seq-audit.js';
-import { removeTempDirs } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 /**
  * Losing nothing through an outage (SPEC.md section 4, outbox): a TCP relay between the agent and

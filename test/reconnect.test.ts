@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { killAll } from './helpers/agent-process.js';
-import { Mosquitto } from './helpers/mosquitto.js';
+import { Mosquitto } from '../sim/mosquitto.js';
 import { Recorder } from './helpers/recorder.js';
 import { Rig, sleep, waitForLog, waitForReconnect } from './helpers/rig.js';
 import { auditSeqs } from './helpers/seq-audit.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 /** SPEC.md section 4, connection: refused CONNACKs, backoff, and the MQTT 5 will delay, against mosquitto. */
 

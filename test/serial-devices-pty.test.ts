@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../agent/clock.js';
+import { systemClock } from '../basics/clock.js';
 import { FaultEngine } from '../agent/fault-engine.js';
 import { memoryFaultStore } from '../agent/fault-store.js';
 import { createCardReaderDriver, type CardReaderReading } from '../drivers/card-reader/driver.js';
@@ -12,8 +12,8 @@ import type { DeviceName } from '../protocol/devices.js';
 import { TEST_TRACK } from '../sim/card-reader.js';
 import { memoryLog } from './helpers/log.js';
 import { cardReaderOnPty, printerOnPty } from './helpers/serial-sims.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 /**
  * The drivers on the production path: `serialport` on a tty (a socat pseudo-terminal), the

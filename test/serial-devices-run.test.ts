@@ -7,8 +7,8 @@ import { AgentProcess, killAll } from './helpers/agent-process.js';
 import { Recorder, type Received } from './helpers/recorder.js';
 import { waitUntil } from './helpers/rig.js';
 import { cardReaderOnPty, printerOnPty, type PtyDevice } from './helpers/serial-sims.js';
-import { removeTempDirs, tempDir, writeJson } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs, tempDir, writeJson } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 /**
  * The built `pos-agent run` as a child process, the simulated printer and card reader on socat

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { SerialportTransport } from '../drivers/serial/serialport-transport.js';
 import { PtyPair } from '../sim/pty.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 const socat = requireTool('socat', 'the serial hang-up test on pseudo-terminals');
 afterAll(() => removeTempDirs());

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../agent/clock.js';
+import { systemClock } from '../basics/clock.js';
 import { SerialLine } from '../drivers/serial/line.js';
 import { SerialportTransport, serialportOpener } from '../drivers/serial/serialport-transport.js';
 import { memoryLog } from './helpers/log.js';
 import { PtyPair } from '../sim/pty.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 const socat = requireTool('socat', 'the serial tests on pseudo-terminals');
 

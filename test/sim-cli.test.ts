@@ -5,8 +5,8 @@ import { startBroker, type EmbeddedBroker } from '../sim/broker.js';
 import { AgentProcess, killAll, runCli } from './helpers/agent-process.js';
 import { Recorder } from './helpers/recorder.js';
 import { canMountTmpfs } from './helpers/capabilities.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 const socat = requireTool('socat', 'the simulator with serial devices');
 const tmpfs = socat !== undefined && canMountTmpfs('the simulator with a small state filesystem (SYS_DISK_LOW)');

@@ -6,12 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type EmbeddedBroker } from '../sim/broker.js';
 import { killAll, runCli, type AgentProcess } from './helpers/agent-process.js';
 import { clearFormsIn, filesBelow, TEST_PAN, TEST_PAN_MASKED, TEST_TRACK_2 } from './helpers/cardholder.js';
-import { freePort, Mosquitto } from './helpers/mosquitto.js';
+import { freePort, Mosquitto } from '../sim/mosquitto.js';
 import type { Recorder } from './helpers/recorder.js';
 import { commandedTerminal, type CommandedTerminal } from './helpers/tech-setup.js';
 import { technician } from './helpers/technician.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 /**
  * The technician's client (built CLI, child process) against a running agent (built CLI, child

@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll } from './helpers/agent-process.js';
-import { Mosquitto } from './helpers/mosquitto.js';
+import { Mosquitto } from '../sim/mosquitto.js';
 import { makePki, type Pki } from './helpers/pki.js';
 import { Recorder } from './helpers/recorder.js';
 import { Rig, sleep, waitForLog } from './helpers/rig.js';
 import { auditSeqs } from './helpers/seq-audit.js';
-import { removeTempDirs, tempDir } from './helpers/temp.js';
-import { requireTool } from './helpers/tools.js';
+import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
+import { requireTool } from '../sim/tools.js';
 
 /**
  * Mutual TLS (SPEC.md section 4, connection): mosquitto asks every client for a certificate

@@ -8,8 +8,8 @@ import {
   type OpName,
 } from '../../protocol/command.js';
 import type { ReplyErrorCode, ReplyMessage } from '../../protocol/messages.js';
-import type { Clock } from '../clock.js';
-import { errorMessage } from '../errors.js';
+import type { Clock } from '../../basics/clock.js';
+import { errorMessage } from '../../basics/errors.js';
 import { OPS, parseArgs, type Op, type OpContext } from './ops.js';
 import { RefusalLimiter } from './refusal-limiter.js';
 import type { ReplayCache } from './replay-cache.js';

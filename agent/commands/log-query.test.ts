@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDir } from '../../test/helpers/temp.js';
+import { removeTempDirs, tempDir } from '../../sim/temp-dirs.js';
 import { logFiles, queryLogs } from './log-query.js';
 
 afterAll(removeTempDirs);

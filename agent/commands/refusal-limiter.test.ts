@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryLog } from '../../test/helpers/log.js';
-import { systemClock } from '../clock.js';
+import { systemClock } from '../../basics/clock.js';
 import { RefusalLimiter } from './refusal-limiter.js';
 
 beforeEach(() => {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock, Timer } from '../clock.js';
+import type { Clock, Timer } from '../../basics/clock.js';
 
 /**
  * At most one refusal answered (and logged) in any one-second window (SPEC.md section 6): a flood

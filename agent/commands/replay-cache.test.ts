@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLog } from '../../test/helpers/log.js';
-import { removeTempDirs, tempDir } from '../../test/helpers/temp.js';
-import { systemClock, type Clock } from '../clock.js';
+import { removeTempDirs, tempDir } from '../../sim/temp-dirs.js';
+import { systemClock, type Clock } from '../../basics/clock.js';
 import { ReplayCache } from './replay-cache.js';
 
 afterAll(removeTempDirs);

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
-import { errorMessage } from '../errors.js';
+import type { Clock } from '../../basics/clock.js';
+import { errorMessage } from '../../basics/errors.js';
 import { writeFileAtomic } from '../files.js';
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { SequencedKind } from '../../protocol/messages.js';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../../basics/errors.js';
 import { fsyncDir, readJsonFile, writeFileAtomic } from '../files.js';
 import type { OutboxRecord, OutboxStore, RecordInfo, StoreState } from './store.js';
 

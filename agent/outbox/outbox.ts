@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { SequencedKind } from '../../protocol/messages.js';
-import { errnoCode, errorMessage } from '../errors.js';
+import { errnoCode, errorMessage } from '../../basics/errors.js';
 import { segmentBytesFor } from './file-store.js';
 import type { OutboxRecord, OutboxStore } from './store.js';
 

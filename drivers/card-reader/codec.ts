@@ -1,4 +1,4 @@
-import { DeviceError } from '../../agent/errors.js';
+import { DeviceError } from '../../basics/errors.js';
 
 /**
  * The card reader's STX/ETX/LRC framing (DEVICES.md, "Card reader"):

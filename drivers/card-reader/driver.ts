@@ -1,4 +1,4 @@
-import { DeviceError } from '../../agent/errors.js';
+import { DeviceError } from '../../basics/errors.js';
 import { SerialLine } from '../serial/line.js';
 import { awaitReply, Turns, type AwaitedReply } from '../serial/reply.js';
 import type { Driver, DriverEnv, SelfTest } from '../types.js';

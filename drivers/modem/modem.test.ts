@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../agent/clock.js';
+import { systemClock } from '../../basics/clock.js';
 import { SimModem, type ModemState } from '../../sim/modem.js';
 import { memoryLog } from '../../test/helpers/log.js';
 import { memoryLine, type Chunking } from '../serial/memory-transport.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../agent/clock.js';
-import { DeviceError, errorMessage } from '../../agent/errors.js';
+import type { Clock } from '../../basics/clock.js';
+import { DeviceError, errorMessage } from '../../basics/errors.js';
 import { SerialLine } from '../serial/line.js';
 import type { SerialOpener, SerialOptions } from '../serial/transport.js';
 import type { SelfTest } from '../types.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../agent/clock.js';
+import { systemClock } from '../../basics/clock.js';
 import { memoryLog } from '../../test/helpers/log.js';
 import { classifyLine, parseCsq, parseRegistrationAnswer } from './codec.js';
 import { AtSession, MAX_LINE_BYTES, answerPrefix } from './session.js';

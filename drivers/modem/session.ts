@@ -1,7 +1,7 @@
 import { ReadlineParser } from '@serialport/parser-readline';
 import type { Logger } from 'pino';
-import type { Clock } from '../../agent/clock.js';
-import { DeviceError } from '../../agent/errors.js';
+import type { Clock } from '../../basics/clock.js';
+import { DeviceError } from '../../basics/errors.js';
 import { classifyLine, parseRegistrationUrc, type FinalResult, type RegistrationStat } from './codec.js';
 
 /** SPEC.md section 5: some modems take that long for `AT+CPIN?`. */

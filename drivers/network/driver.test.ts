@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../agent/clock.js';
-import { DeviceError } from '../../agent/errors.js';
+import { systemClock } from '../../basics/clock.js';
+import { DeviceError } from '../../basics/errors.js';
 import { FileTree } from '../../sim/file-tree.js';
 import { SimModem, type ModemState } from '../../sim/modem.js';
 import { SimNetwork } from '../../sim/network.js';
 import { memoryLog } from '../../test/helpers/log.js';
-import { removeTempDirs, tempDir } from '../../test/helpers/temp.js';
+import { removeTempDirs, tempDir } from '../../sim/temp-dirs.js';
 import { memoryLine } from '../serial/memory-transport.js';
 import { sysfsAt, type SysfsReader } from '../sysfs.js';
 import type { TcpProbe } from '../tcp-probe.js';

@@ -1,4 +1,4 @@
-import { errnoCode, errorMessage } from '../../agent/errors.js';
+import { errnoCode, errorMessage } from '../../basics/errors.js';
 import { Modem, type ModemStatus } from '../modem/modem.js';
 import { InputProblems } from '../problems.js';
 import type { Driver, DriverEnv, SelfTest } from '../types.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../agent/clock.js';
+import { systemClock } from '../../basics/clock.js';
 import { SimPrinter } from '../../sim/printer.js';
 import { brokenLine } from '../../test/helpers/broken-line.js';
 import { memoryLog } from '../../test/helpers/log.js';

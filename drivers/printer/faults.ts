@@ -1,4 +1,4 @@
-import { errorMessage } from '../../agent/errors.js';
+import { errorMessage } from '../../basics/errors.js';
 import { readingRule } from '../rules.js';
 import type { ThresholdDefaults, Thresholds } from '../thresholds.js';
 import type { FaultRule, Sample } from '../types.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryLog } from '../../test/helpers/log.js';
-import { systemClock } from '../../agent/clock.js';
+import { systemClock } from '../../basics/clock.js';
 import { SerialLine } from './line.js';
 import { memoryLine } from './memory-transport.js';
 

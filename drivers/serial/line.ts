@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { Backoff } from '../../agent/backoff.js';
-import type { Clock } from '../../agent/clock.js';
-import { DeviceError, errorMessage } from '../../agent/errors.js';
+import { Backoff } from '../../basics/backoff.js';
+import type { Clock } from '../../basics/clock.js';
+import { DeviceError, errorMessage } from '../../basics/errors.js';
 import type { SerialOpener, SerialOptions, SerialTransport } from './transport.js';
 
 /**

@@ -1,4 +1,4 @@
-import { DeviceError } from '../../agent/errors.js';
+import { DeviceError } from '../../basics/errors.js';
 import type { SerialTransport } from './transport.js';
 
 /**

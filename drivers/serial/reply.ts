@@ -1,5 +1,5 @@
-import type { Clock } from '../../agent/clock.js';
-import { DeviceError } from '../../agent/errors.js';
+import type { Clock } from '../../basics/clock.js';
+import { DeviceError } from '../../basics/errors.js';
 
 /**
  * A serial device answers one request at a time, and a reply carries nothing that says which

@@ -8,7 +8,7 @@ import { SerialPortStream } from '@serialport/stream';
  */
 const binding = autoDetect();
 type SerialPort = SerialPortStream;
-import { DeviceError, errorMessage } from '../../agent/errors.js';
+import { DeviceError, errorMessage } from '../../basics/errors.js';
 import type { SerialOpener, SerialOptions, SerialTransport } from './transport.js';
 
 /**

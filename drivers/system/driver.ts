@@ -1,4 +1,4 @@
-import { errorMessage } from '../../agent/errors.js';
+import { errorMessage } from '../../basics/errors.js';
 import { InputProblems } from '../problems.js';
 import type { Driver, DriverEnv } from '../types.js';
 import { diskFigures, parseLoadavg, parseMeminfo, parseUptime, type SystemReading } from './codec.js';

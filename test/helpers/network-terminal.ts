@@ -7,7 +7,7 @@ import { SimTerminal } from '../../sim/terminal.js';
 import { AgentProcess } from './agent-process.js';
 import { PtyPair } from '../../sim/pty.js';
 import { Recorder } from './recorder.js';
-import { tempDir, writeJson } from './temp.js';
+import { tempDir, writeJson } from '../../sim/temp-dirs.js';
 
 /**
  * A simulated terminal with a cellular interface for the built agent: the net class tree in a

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { Mosquitto } from './mosquitto.js';
+import { Mosquitto } from '../../sim/mosquitto.js';
 import { Recorder } from './recorder.js';
 import { Relay } from './relay.js';
 import type { Rig } from './rig.js';

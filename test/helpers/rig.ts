@@ -6,7 +6,7 @@ import { SimTerminal, type AgentConfigOptions } from '../../sim/terminal.js';
 import { AgentProcess } from './agent-process.js';
 import { memoryLog } from './log.js';
 import type { Recorder } from './recorder.js';
-import { tempDir, writeJson } from './temp.js';
+import { tempDir, writeJson } from '../../sim/temp-dirs.js';
 
 /**
  * One simulated terminal and the built agent pointed at it, started as often as a test likes;

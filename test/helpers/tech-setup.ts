@@ -4,7 +4,7 @@ import { SimTerminal } from '../../sim/terminal.js';
 import { AgentProcess, runCli } from './agent-process.js';
 import { Recorder } from './recorder.js';
 import { technician, type Technician } from './technician.js';
-import { tempDir, writeJson } from './temp.js';
+import { tempDir, writeJson } from '../../sim/temp-dirs.js';
 
 /**
  * A simulated terminal whose agent (the built CLI) trusts one technician key, a recorder on its

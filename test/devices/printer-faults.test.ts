@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { FaultEngine } from '../../agent/fault-engine.js';
 import { memoryFaultStore } from '../../agent/fault-store.js';
-import { DeviceError } from '../../agent/errors.js';
-import { allThresholdDefaults } from '../index.js';
-import { resolveThresholds } from '../thresholds.js';
-import type { FaultRule, Sample } from '../types.js';
-import type { PrinterReading } from './driver.js';
-import { printerRules } from './faults.js';
+import { DeviceError } from '../../basics/errors.js';
+import { allThresholdDefaults } from '../../drivers/index.js';
+import { resolveThresholds } from '../../drivers/thresholds.js';
+import type { FaultRule, Sample } from '../../drivers/types.js';
+import type { PrinterReading } from '../../drivers/printer/driver.js';
+import { printerRules } from '../../drivers/printer/faults.js';
 
 const HEALTHY: PrinterReading = {
   offline: false,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FaultEngine } from '../../agent/fault-engine.js';
 import { memoryFaultStore } from '../../agent/fault-store.js';
-import { allThresholdDefaults } from '../index.js';
-import { resolveThresholds } from '../thresholds.js';
-import type { FaultRule } from '../types.js';
-import type { SystemReading } from './codec.js';
-import { systemRules } from './faults.js';
+import { allThresholdDefaults } from '../../drivers/index.js';
+import { resolveThresholds } from '../../drivers/thresholds.js';
+import type { FaultRule } from '../../drivers/types.js';
+import type { SystemReading } from '../../drivers/system/codec.js';
+import { systemRules } from '../../drivers/system/faults.js';
 
 function run(readings: SystemReading[]): string[][] {
   let seq = 0;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FaultEngine } from '../../agent/fault-engine.js';
 import { memoryFaultStore } from '../../agent/fault-store.js';
-import { allThresholdDefaults } from '../index.js';
-import { resolveThresholds } from '../thresholds.js';
-import type { FaultRule } from '../types.js';
-import type { BatteryReading } from './codec.js';
-import { batteryRules } from './faults.js';
+import { allThresholdDefaults } from '../../drivers/index.js';
+import { resolveThresholds } from '../../drivers/thresholds.js';
+import type { FaultRule } from '../../drivers/types.js';
+import type { BatteryReading } from '../../drivers/battery/codec.js';
+import { batteryRules } from '../../drivers/battery/faults.js';
 
 /** Feeds readings one poll each and returns the active codes after each. */
 function run(readings: Partial<BatteryReading>[], overrides: Record<string, unknown> = {}): string[][] {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { tempDir } from './temp.js';
+import { tempDir } from './temp-dirs.js';
 
 /** A free loopback port: bound, read, released. */
 export async function freePort(): Promise<number> {

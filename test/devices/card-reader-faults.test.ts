@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceError } from '../../agent/errors.js';
+import { DeviceError } from '../../basics/errors.js';
 import { FaultEngine } from '../../agent/fault-engine.js';
 import { memoryFaultStore } from '../../agent/fault-store.js';
-import { allThresholdDefaults } from '../index.js';
-import { resolveThresholds } from '../thresholds.js';
-import type { FaultRule, Sample } from '../types.js';
-import type { CardReaderReading } from './driver.js';
-import { cardReaderRules } from './faults.js';
+import { allThresholdDefaults } from '../../drivers/index.js';
+import { resolveThresholds } from '../../drivers/thresholds.js';
+import type { FaultRule, Sample } from '../../drivers/types.js';
+import type { CardReaderReading } from '../../drivers/card-reader/driver.js';
+import { cardReaderRules } from '../../drivers/card-reader/faults.js';
 
 const HEALTHY: CardReaderReading = {
   cardPresent: false,

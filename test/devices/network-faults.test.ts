@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FaultEngine } from '../../agent/fault-engine.js';
 import { memoryFaultStore } from '../../agent/fault-store.js';
-import { allThresholdDefaults } from '../index.js';
-import { resolveThresholds } from '../thresholds.js';
-import type { FaultRule, Sample } from '../types.js';
-import type { NetworkReading } from './driver.js';
-import { networkRules } from './faults.js';
+import { allThresholdDefaults } from '../../drivers/index.js';
+import { resolveThresholds } from '../../drivers/thresholds.js';
+import type { FaultRule, Sample } from '../../drivers/types.js';
+import type { NetworkReading } from '../../drivers/network/driver.js';
+import { networkRules } from '../../drivers/network/faults.js';
 
 const UP: NetworkReading = { interface: 'wwan0', operstate: 'unknown', carrier: 1, up: true };
 const MODEM = { online: true, sim: 'ready', rssiDbm: -71, creg: 1, cereg: 1, registration: 'home' } as const;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceError } from '../../agent/errors.js';
+import { DeviceError } from '../../basics/errors.js';
 import { parseConfig } from '../../agent/config.js';
-import { cardReader } from './index.js';
-import type { CardReaderReading } from './driver.js';
+import { cardReader } from '../../drivers/card-reader/index.js';
+import type { CardReaderReading } from '../../drivers/card-reader/driver.js';
 
 const base = { terminalId: 'T-000123', mqtt: { url: 'mqtt://127.0.0.1:1883' } };
 const problemsOf = (input: unknown) => {

@@ -1,6 +1,6 @@
-import { AGENT_VERSION } from './version.js';
-import { AgentError } from './errors.js';
-import { EXIT } from './exit.js';
+import { AGENT_VERSION } from '../agent/version.js';
+import { AgentError } from '../basics/errors.js';
+import { EXIT } from '../basics/exit.js';
 
 /**
  * `pos-agent <command>`. Each command is loaded only when asked for, so the daemon on a terminal
@@ -31,8 +31,8 @@ Exit codes: 0 clean, 2 bad usage or invalid config, 1 fatal.`;
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  run: async () => (await import('./run.js')).runCommand,
-  'check-config': async () => (await import('./check-config.js')).checkConfigCommand,
+  run: async () => (await import('../agent/run.js')).runCommand,
+  'check-config': async () => (await import('../agent/check-config.js')).checkConfigCommand,
   demo: async () => (await import('../sim/demo.js')).demoCommand,
   sim: async () => (await import('../sim/cli.js')).simCommand,
   tech: async () => (await import('../tech/cli.js')).techCommand,
