@@ -95,7 +95,10 @@ function defaultsConfig(terminal: SimTerminal, url: string, ca: string, client: 
   config.mqtt = { url, ca, cert: client.cert, key: client.key };
   delete config.heartbeatSeconds;
   delete config.logLevel;
-  for (const device of Object.values(config.devices as Record<string, Record<string, unknown>>)) delete device.pollSeconds;
+  for (const device of Object.values(config.devices as Record<string, Record<string, any>>)) {
+    delete device.pollSeconds;
+    if (device.probe) delete device.probe.answeringSeconds;
+  }
   return config;
 }
 

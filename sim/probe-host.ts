@@ -28,7 +28,7 @@ let server;
 let port = Number(process.env.PROBE_PORT) || 0;
 const say = (line) => process.stdout.write(line + '\\n');
 function listen() {
-  server = net.createServer((socket) => { socket.on('error', () => {}); socket.destroy(); });
+  server = net.createServer((socket) => { say('accepted'); socket.on('error', () => {}); socket.destroy(); });
   server.once('error', (error) => say('error ' + error.code));
   server.listen({ host: '127.0.0.1', port, backlog: 1 }, () => { port = server.address().port; say('listening ' + port); });
 }
@@ -63,6 +63,7 @@ export class ProbeHost {
   private output = '';
   private waiters: { pattern: RegExp; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
   private changing: Promise<void> = Promise.resolve();
+  private accepted_ = 0;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -89,6 +90,14 @@ export class ProbeHost {
 
   get mode(): ProbeHostMode {
     return this.mode_;
+  }
+
+  /**
+   * Connections the listener has accepted: the agent's probes, and in `hang` and `slow` modes
+   * the simulator's own queue fillers as well.
+   */
+  get accepted(): number {
+    return this.accepted_;
   }
 
   get pid(): number {
@@ -209,6 +218,7 @@ export class ProbeHost {
     while ((end = this.output.indexOf('\n')) >= 0) {
       const line = this.output.slice(0, end);
       this.output = this.output.slice(end + 1);
+      if (line === 'accepted') this.accepted_ += 1;
       const index = this.waiters.findIndex((waiter) => waiter.pattern.test(line));
       if (index >= 0) this.waiters.splice(index, 1)[0]!.resolve(line);
     }
