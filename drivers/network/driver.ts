@@ -161,8 +161,9 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
       }
     }
     if (!schedule.due()) return undefined;
+    const startedAt = clock.now();
     const result = await probe(deadline, signal);
-    schedule.probed(result?.ok === true);
+    schedule.probed(result?.ok === true, startedAt);
     lastProbeRttMs = result?.ok ? result.rttMs : undefined;
     return result;
   }

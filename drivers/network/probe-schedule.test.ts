@@ -27,8 +27,16 @@ const line = (remote: string, state: string, txQueue = '00000000') => `   0: 010
 let proc: FileTree;
 let answers: boolean;
 let probes: number;
+/** How long a connect takes, on the fake clock. */
+let slowMs: number;
+let connecting = false;
 const probe: TcpProbe = async () => {
   probes += 1;
+  if (slowMs > 0) {
+    connecting = true;
+    await new Promise((resolve) => setTimeout(resolve, slowMs));
+    connecting = false;
+  }
   if (!answers) throw new DeviceError('UNAVAILABLE', 'connect ECONNREFUSED');
   return { rttMs: 40, address: '127.0.0.1' };
 };
@@ -53,8 +61,16 @@ function driverFor(probeConfig: Partial<NonNullable<NetworkConfig['probe']>> = {
 async function poll(driver: ReturnType<typeof driverFor>, count: number): Promise<NetworkReading[]> {
   const readings = [];
   for (let i = 0; i < count; i++) {
-    readings.push(await driver.read(signal()));
-    await vi.advanceTimersByTimeAsync(POLL_MS);
+    const startedAt = Date.now();
+    let reading: NetworkReading | undefined;
+    const read = driver.read(signal()).then((value) => (reading = value));
+    // The files are read for real; a slow connect's time passes on the fake clock meanwhile.
+    while (!reading) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (connecting) await vi.advanceTimersByTimeAsync(slowMs);
+    }
+    readings.push(await read);
+    await vi.advanceTimersByTimeAsync(POLL_MS - (Date.now() - startedAt));
   }
   return readings;
 }
@@ -64,6 +80,7 @@ beforeEach(() => {
   proc = new FileTree(tempDir('proc-'));
   answers = true;
   probes = 0;
+  slowMs = 0;
 });
 afterEach(() => vi.useRealTimers());
 afterAll(() => removeTempDirs());
@@ -147,8 +164,12 @@ describe('the acquirer probe schedule', () => {
     expect(probes).toBe(1);
   });
 
-  it('probes every poll when answeringSeconds is the poll interval (the simulator does so)', async () => {
+  it('probes every poll when answeringSeconds is the poll interval (the simulator does so), slow connects too', async () => {
     await poll(driverFor({ answeringSeconds: POLL_MS / 1000 }), 12);
+    expect(probes).toBe(12);
+    probes = 0;
+    slowMs = 6_000;
+    await poll(driverFor({ answeringSeconds: POLL_MS / 1000, timeoutMs: 8_000 }), 12);
     expect(probes).toBe(12);
   });
 });

@@ -38,9 +38,13 @@ export class ProbeSchedule {
     return this.lastProbeFailed;
   }
 
-  /** A probe's outcome: success starts a quiet interval, failure asks for a probe every poll. */
-  probed(ok: boolean): void {
-    this.answeredAt = ok ? this.clock.now() : undefined;
+  /**
+   * A probe's outcome: success starts a quiet interval, failure asks for a probe every poll.
+   * The interval counts from the probe's start, so a slow connect does not push the next one a
+   * poll later.
+   */
+  probed(ok: boolean, startedAt: number): void {
+    this.answeredAt = ok ? startedAt : undefined;
     this.lastProbeFailed = !ok;
   }
 
