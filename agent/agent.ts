@@ -150,7 +150,10 @@ export class Agent {
     this.link.on('up', () => {
       this.session = this.sessions.connected();
     });
-    this.uplink = new Uplink({ link: this.link, outbox: this.outbox, topics: this.topics, clock, log, birth: () => this.birth(), random: this.deps.random });
+    this.uplink = new Uplink({
+      link: this.link, outbox: this.outbox, topics: this.topics, clock, log, birth: () => this.birth(), random: this.deps.random,
+      drainBytesPerSecond: config.mqtt.drainBytesPerSecond,
+    });
     this.commands = new CommandDispatcher({
       terminalId: config.terminalId,
       keys: new TechnicianKeys(config.technicianKeys),

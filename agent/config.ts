@@ -56,6 +56,8 @@ const mqttSchema = z.strictObject({
   cert: z.optional(text()),
   key: z.optional(text()),
   keepaliveSeconds: z._default(z.int().check(z.gte(5), z.lte(65_535)), 300),
+  /** A cap on the outbox's send rate, for a backlog after an outage on a thin link; none by default. */
+  drainBytesPerSecond: z.optional(z.int().check(z.gte(100), z.lte(1_000_000_000))),
 });
 
 export const configSchema = z
