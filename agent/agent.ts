@@ -55,6 +55,8 @@ export interface AgentDeps {
   random?: () => number;
   /** Set the log level, for `reload` (the logger may be shared with other parts). */
   setLogLevel?(level: string): void;
+  /** The availability or the broker connection may have changed (the service's STATUS line). */
+  onStatusChange?(): void;
 }
 
 export interface DeviceStatus {
@@ -150,6 +152,8 @@ export class Agent {
     this.link.on('up', () => {
       this.session = this.sessions.connected();
     });
+    this.link.on('up', () => this.deps.onStatusChange?.());
+    this.link.on('down', () => this.deps.onStatusChange?.());
     this.uplink = new Uplink({ link: this.link, outbox: this.outbox, topics: this.topics, clock, log, birth: () => this.birth(), random: this.deps.random });
     this.commands = new CommandDispatcher({
       terminalId: config.terminalId,
@@ -411,6 +415,7 @@ export class Agent {
     if (!this.uplink) return;
     const faults = this.engine.list();
     this.uplink.setFaults(faultsSnapshot(this.clock.now(), faults, verdict(faults, this.maintenance.state.on), this.maintenance.state));
+    this.deps.onStatusChange?.();
   }
 
   private sendHeartbeat(): void {
