@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../basics/clock.js';
-import type { AgentStatus } from './agent.js';
+import type { AgentStatus } from './status.js';
 import { systemdNotify, type Notifier } from './sd-notify.js';
 
 /**
