@@ -16,7 +16,8 @@ export function heartbeatMessage(
   const message = { seq, ts, availability: verdict.availability, reasons: verdict.reasons } as HeartbeatMessage;
   for (const name of DEVICE_NAMES) {
     const fields = devices[name];
-    if (fields) message[name] = fields;
+    // Devices that put nothing in the heartbeat (app, certificates) leave no empty object.
+    if (fields && Object.keys(fields).length > 0) (message as unknown as Record<string, unknown>)[name] = fields;
   }
   message.outbox = outbox;
   return message;

@@ -1,5 +1,6 @@
 import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
+import { app } from './app/index.js';
 import { battery } from './battery/index.js';
 import { cardReader } from './card-reader/index.js';
 import { network } from './network/index.js';
@@ -18,6 +19,7 @@ export const DEVICES: Partial<Record<DeviceName, DeviceModule<any, any>>> = {
   battery,
   network,
   system,
+  app,
 };
 
 /** The devices that are polled without being configured. */

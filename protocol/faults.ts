@@ -37,6 +37,8 @@ export const FAULTS = {
   MODEM_OFFLINE: { device: 'network', severity: 'warning', message: 'Modem does not answer' },
   SYS_DISK_LOW: { device: 'system', severity: 'warning', message: 'Storage is almost full' },
   SYS_MEMORY_LOW: { device: 'system', severity: 'warning', message: 'Memory is almost exhausted' },
+  APP_DOWN: { device: 'app', severity: 'critical', message: 'Payment application is not running' },
+  APP_CRASH_LOOP: { device: 'app', severity: 'warning', message: 'Payment application keeps restarting' },
 } as const satisfies Record<string, FaultDefinition>;
 
 export type FaultCode = keyof typeof FAULTS;
