@@ -1,3 +1,4 @@
+import type { PollFigures } from '../protocol/status.js';
 import type { Logger } from 'pino';
 import type { Driver, Sample } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
@@ -27,12 +28,7 @@ interface Entry {
   lastDurationMs?: number;
 }
 
-export interface PollFigures {
-  polls: number;
-  failures: number;
-  lastDurationMs?: number;
-  failing?: string;
-}
+export type { PollFigures } from '../protocol/status.js';
 
 export interface SchedulerOptions {
   clock: Clock;
