@@ -47,6 +47,8 @@ export interface AgentDeps {
   random?: () => number;
   /** Set the log level, for `reload` (the logger may be shared with other parts). */
   setLogLevel?(level: string): void;
+  /** The availability or the broker connection may have changed (the service's STATUS line). */
+  onStatusChange?(): void;
 }
 
 /** What exists between start() and stop(). */
@@ -104,6 +106,7 @@ export class Agent {
     const publishSnapshot = () => {
       const faults = engine.list();
       uplink.setFaults(faultsSnapshot(clock.now(), faults, verdict(faults, maintenance.state.on), maintenance.state));
+      deps.onStatusChange?.();
     };
     const announcer = new FaultAnnouncer(uplink, clock, log);
     const engine = new FaultEngine({
@@ -144,6 +147,8 @@ export class Agent {
       clock,
       log,
     });
+    connection.link.on('up', () => deps.onStatusChange?.());
+    connection.link.on('down', () => deps.onStatusChange?.());
     connection.link.on('message', (topic, payload, correlationData) => {
       if (topic === topics.cmd && !this.stopping) void commands.handle(payload, correlationData);
     });

@@ -74,6 +74,7 @@ export class Scheduler {
         failures: entry.failures,
         lastDurationMs: entry.lastDurationMs,
         failing: entry.failing,
+        dueAt: this.started ? entry.nextAt : undefined,
       };
     }
     return figures;

@@ -14,6 +14,8 @@ export interface PollFigures {
   failures: number;
   lastDurationMs?: number;
   failing?: string;
+  /** When the next poll is due, while the loop runs: a time long past means the loop is stuck. */
+  dueAt?: number;
 }
 
 export interface DeviceStatus {
