@@ -31,6 +31,7 @@ import { FileStore } from './outbox/file-store.js';
 import { Outbox, type OutboxFigures } from './outbox/outbox.js';
 import type { OutboxStore } from './outbox/store.js';
 import { redactMessage } from './redact.js';
+import { markCleanStop, recognizeStart, type StartKind } from './restart.js';
 import { Scheduler, type PollFigures } from './scheduler.js';
 import { SessionCounter } from './session.js';
 import { faultMessage, faultsSnapshot, heartbeatMessage } from './telemetry.js';
@@ -71,6 +72,7 @@ export interface AgentStatus {
   boot: string;
   session: number;
   startedAt: number;
+  restart?: StartKind['restart'];
   availability: Verdict['availability'];
   reasons: Verdict['reasons'];
   faults: ActiveFault[];
@@ -110,6 +112,7 @@ export class Agent {
   private heartbeating = false;
   private stopping = false;
   private startedAt = 0;
+  private started: StartKind | undefined;
   private releaseLock: (() => void) | undefined;
 
   constructor(
@@ -129,6 +132,7 @@ export class Agent {
     this.startedAt = clock.now();
     ensureDir(config.stateDir);
     this.releaseLock = acquireLock(config.stateDir);
+    this.started = await recognizeStart(config.stateDir, this.deps.driverEnv?.procfs ?? sysfsAt(config.procRoot), clock.now(), log);
 
     this.journal = new FaultJournal(config.stateDir);
     const store = this.deps.store ?? new FileStore({ dir: path.join(config.stateDir, 'outbox'), maxBytes: config.outbox.maxBytes, log });
@@ -191,6 +195,7 @@ export class Agent {
       await this.outbox.close();
     }
     this.journal?.close();
+    if (this.started) markCleanStop(this.config.stateDir, this.started.bootId, this.clock.now(), this.log);
     this.releaseLock?.();
     this.log.info({ terminalId: this.config.terminalId }, 'agent stopped');
   }
@@ -230,6 +235,7 @@ export class Agent {
       boot: this.boot,
       session: this.session,
       startedAt: this.startedAt,
+      restart: this.started?.restart,
       availability: now.availability,
       reasons: now.reasons,
       faults,
@@ -320,6 +326,7 @@ export class Agent {
       agentVersion: AGENT_VERSION,
       heartbeatSeconds: this.config.heartbeatSeconds,
       devices: this.polled,
+      restart: this.started!.restart,
     };
   }
 
