@@ -1,7 +1,7 @@
 import type { DeviceName } from './devices.js';
 import type { FaultCode, Severity } from './faults.js';
 import type { LogLevel } from './log-levels.js';
-import type { Availability, Reason } from './messages.js';
+import type { Availability, BirthMessage, Reason } from './messages.js';
 
 /**
  * The answer of the `status` command (SPEC.md section 6): the running agent as a technician
@@ -75,6 +75,8 @@ export interface StatusAnswer {
   boot: string;
   session: number;
   startedAt: number;
+  /** How the agent came to start, as its birth says. */
+  restart: BirthMessage['restart'];
   availability: Availability;
   reasons: Reason[];
   faults: ActiveFaultStatus[];
