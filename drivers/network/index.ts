@@ -4,7 +4,7 @@ import { createNetworkDriver, type NetworkConfig, type NetworkReading } from './
 import { NETWORK_THRESHOLDS, networkRules } from './faults.js';
 import { ANSWERING_PROBE_SECONDS } from './probe-schedule.js';
 
-export const network: DeviceModule<NetworkConfig, NetworkReading> = {
+export const network: DeviceModule<NetworkConfig, NetworkReading, 'network'> = {
   name: 'network',
   config: z.strictObject({
     interface: z.string().check(z.regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'an interface name under class/net (at most 15 characters)')),
