@@ -160,7 +160,9 @@ function figures({ startup, steady, whole, windowSeconds, heartbeatSeconds, keep
   // Composition from the defaults' counts: a publish restarts MQTT.js's keepalive timer, so a
   // heartbeat interval holds ceil(H / K) − 1 pings.
   const pingsPerInterval = Math.max(0, Math.ceil(defaults.heartbeatSeconds / defaults.mqtt.keepaliveSeconds) - 1);
-  const probesPerDay = steady.events.probe * scale;
+  // While the host answers, one probe per probe.answeringSeconds (drivers/network/probe-schedule.ts).
+  const answeringSeconds = (defaults.devices.network as { probe?: { answeringSeconds?: number } } | undefined)?.probe?.answeringSeconds;
+  const probesPerDay = answeringSeconds ? DAY / answeringSeconds : steady.events.probe * scale;
   const composedDay = defaultScale * (heartbeat + pingsPerInterval * keepalive) + probesPerDay * probe + startupBytes;
   const note = (bytes: number) => `${Math.round((bytes * 8) / DAY * 10) / 10} bit/s; target ≤ ${BUDGET_KIB} KiB/day`;
   out.push({

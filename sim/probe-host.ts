@@ -7,7 +7,8 @@ import net from 'node:net';
  * the kernel, not in the listening process, so the modes are made with the listener's accept
  * queue, without root:
  *
- * - `accept`: a listener that accepts and closes at once;
+ * - `accept`: a listener that accepts and, as a TLS server waiting for a ClientHello would, keeps
+ *   the connection until the client ends it (or 10 s pass);
  * - `refuse`: nothing listens on the port, the kernel answers RST (connection refused);
  * - `hang`: the listener's process is stopped (SIGSTOP) and its accept queue (backlog 1) holds the
  *   connections the simulator opened itself, so the kernel drops every new SYN: connects time out;
@@ -28,7 +29,7 @@ let server;
 let port = Number(process.env.PROBE_PORT) || 0;
 const say = (line) => process.stdout.write(line + '\\n');
 function listen() {
-  server = net.createServer((socket) => { say('accepted'); socket.on('error', () => {}); socket.destroy(); });
+  server = net.createServer((socket) => { say('accepted'); socket.on('error', () => {}); socket.resume(); socket.setTimeout(10000, () => socket.destroy()); });
   server.once('error', (error) => say('error ' + error.code));
   server.listen({ host: '127.0.0.1', port, backlog: 1 }, () => { port = server.address().port; say('listening ' + port); });
 }
