@@ -58,7 +58,7 @@ describe('the drain rate cap', () => {
       topics: terminalTopics('pos/v1', 'T-1'),
       clock: systemClock,
       log,
-      birth: () => ({ online: true, ts: Date.now(), session: 1, boot: 'b', agentVersion: '0', heartbeatSeconds: 900, devices: [] }),
+      birth: () => ({ online: true, ts: Date.now(), session: 1, boot: 'b', agentVersion: '0', heartbeatSeconds: 900, devices: [], restart: 'first' }),
       drainBytesPerSecond: 500,
     });
     const payload = 'x'.repeat(200);
