@@ -1,3 +1,4 @@
+import type { LinkFigures } from '../protocol/status.js';
 import { EventEmitter } from 'node:events';
 import mqtt, { ReasonCodes, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
@@ -66,14 +67,7 @@ function echoable(correlationData: Buffer | undefined): Buffer | undefined {
   return correlationData && correlationData.length <= MAX_ECHOED_CORRELATION_BYTES ? correlationData : undefined;
 }
 
-export interface LinkFigures {
-  up: boolean;
-  connects: number;
-  attempts: number;
-  connectedSince?: number;
-  lastError?: string;
-  nextAttemptAt?: number;
-}
+export type { LinkFigures } from '../protocol/status.js';
 
 export interface PublishOptions {
   retain?: boolean;

@@ -1,3 +1,4 @@
+import type { PollFigures } from '../protocol/status.js';
 import type { Logger } from 'pino';
 import type { Driver, Sample } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
@@ -27,12 +28,7 @@ interface Entry {
   lastDurationMs?: number;
 }
 
-export interface PollFigures {
-  polls: number;
-  failures: number;
-  lastDurationMs?: number;
-  failing?: string;
-}
+export type { PollFigures } from '../protocol/status.js';
 
 export interface SchedulerOptions {
   clock: Clock;
@@ -78,6 +74,7 @@ export class Scheduler {
         failures: entry.failures,
         lastDurationMs: entry.lastDurationMs,
         failing: entry.failing,
+        dueAt: this.started ? entry.nextAt : undefined,
       };
     }
     return figures;

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { ErrorWithReasonCode } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TEST_PAN, TEST_PAN_MASKED } from '../test/helpers/cardholder.js';
 import { memoryLog } from '../test/helpers/log.js';
+import type { FaultMessage, HeartbeatMessage, ReplyMessage } from '../protocol/messages.js';
 import { terminalTopics } from '../protocol/topics.js';
 import { systemClock } from '../basics/clock.js';
 import type { MqttLink, PublishOptions } from './mqtt-link.js';
@@ -59,10 +61,18 @@ class FakeLink extends EventEmitter {
 }
 
 const JUST_BELOW_ONE = 1 - Number.EPSILON;
+
+/** Messages as the table types them, with only what a test looks at filled in. */
+const heartbeat = (seq: number): HeartbeatMessage => ({ seq, ts: 0, availability: 'IN_SERVICE', reasons: [], outbox: { depth: 0, dropped: 0 } });
+const fault = (seq: number, detail: Record<string, unknown> = {}): FaultMessage => ({
+  seq, ts: 0, id: `f-${seq}`, device: 'printer', code: 'PRINTER_PAPER_OUT', severity: 'critical', state: 'raised', raisedAt: 0, message: 'Printer is out of paper', detail,
+});
+const reply = (seq: number, data: unknown): ReplyMessage => ({ seq, ts: 0, id: 'c-1', ok: true, data, part: 1, parts: 1 });
 const topics = terminalTopics('pos/v1', 'T-1');
 
 async function setup(window?: number) {
   const { log, records } = memoryLog();
+  const journaled: object[] = [];
   const outbox = await Outbox.open({ store: new MemoryStore(), maxBytes: 1024 * 1024, log });
   const link = new FakeLink();
   const uplink = new Uplink({
@@ -71,15 +81,19 @@ async function setup(window?: number) {
     topics,
     clock: systemClock,
     log,
-    birth: () => ({ online: true, ts: Date.now(), session: 1, boot: 'b', agentVersion: '0', heartbeatSeconds: 60, devices: [] }),
+    birth: () => ({ online: true, ts: Date.now(), session: 1, boot: 'b', agentVersion: '0', heartbeatSeconds: 60, devices: [], restart: 'first' }),
     window,
     random: () => JUST_BELOW_ONE,
+    journal: { record: (message) => journaled.push({ ...message, queuedBefore: outbox.depth }) },
   });
   const send = async (count: number, kind: 'heartbeat' | 'fault' = 'heartbeat') => {
-    for (let i = 0; i < count; i++) uplink.send(kind, (seq) => ({ seq }));
+    for (let i = 0; i < count; i++) {
+      if (kind === 'fault') uplink.send('fault', (seq) => fault(seq));
+      else uplink.send('heartbeat', heartbeat);
+    }
     await outbox.flush();
   };
-  return { outbox, link, uplink, records, send };
+  return { outbox, link, uplink, records, send, journaled };
 }
 
 const settle = () => vi.advanceTimersByTimeAsync(0);
@@ -93,13 +107,34 @@ afterEach(() => {
 });
 
 describe('Uplink', () => {
+  it('masks every sequenced message, journals a fault before it is queued, and queues it under its reserved seq', async () => {
+    const { link, uplink, outbox, journaled } = await setup();
+    const detail = { line: `card ${TEST_PAN} read` };
+    const seq = uplink.reserve();
+    uplink.send('heartbeat', (next) => ({ ...heartbeat(next), reasons: [TEST_PAN as never] }));
+    uplink.sendReserved(seq + 2, 'fault', fault(seq + 2, detail));
+    uplink.send('reply', (next) => reply(next, { text: TEST_PAN }));
+    await outbox.flush();
+    link.up();
+    const sequenced = link.sent.filter((sent) => !sent.retain);
+    expect(sequenced.map((sent) => [sent.topic, sent.json.seq])).toEqual([
+      [topics.heartbeat, 2],
+      [topics.fault, 3],
+      [topics.reply, 4],
+    ]);
+    for (const sent of sequenced) expect(JSON.stringify(sent.json)).toContain(TEST_PAN_MASKED);
+    for (const sent of sequenced) expect(JSON.stringify(sent.json)).not.toContain(TEST_PAN);
+    expect(journaled).toEqual([{ ...fault(3, { line: `card ${TEST_PAN_MASKED} read` }), queuedBefore: 1 }]);
+    expect(() => uplink.sendReserved(seq + 1, 'fault', fault(seq + 1))).toThrow(/not above/);
+  });
+
   it('publishes a faults snapshot after the fault messages written before it, and only the newest', async () => {
     const { link, uplink, outbox } = await setup();
     link.up();
-    uplink.send('fault', (seq) => ({ seq, state: 'raised' }));
+    uplink.send('fault', (seq) => fault(seq));
     const snapshot = (reasons: string[]) => ({ ts: 1, availability: 'DEGRADED' as const, reasons: reasons as never, active: [] });
     uplink.setFaults(snapshot(['A']));
-    uplink.send('fault', (seq) => ({ seq, state: 'raised' }));
+    uplink.send('fault', (seq) => fault(seq));
     uplink.setFaults(snapshot(['A', 'B']));
     await outbox.flush();
     await settle();

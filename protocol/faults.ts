@@ -37,6 +37,9 @@ export const FAULTS = {
   MODEM_OFFLINE: { device: 'network', severity: 'warning', message: 'Modem does not answer' },
   SYS_DISK_LOW: { device: 'system', severity: 'warning', message: 'Storage is almost full' },
   SYS_MEMORY_LOW: { device: 'system', severity: 'warning', message: 'Memory is almost exhausted' },
+  SYS_CLOCK_INVALID: { device: 'system', severity: 'critical', message: 'System clock is set before the agent was built' },
+  SYS_CLOCK_UNSYNCED: { device: 'system', severity: 'warning', message: 'System clock is not synchronized' },
+  SYS_REBOOT_LOOP: { device: 'system', severity: 'warning', message: 'Terminal keeps rebooting' },
   APP_DOWN: { device: 'app', severity: 'critical', message: 'Payment application is not running' },
   APP_CRASH_LOOP: { device: 'app', severity: 'warning', message: 'Payment application keeps restarting' },
 } as const satisfies Record<string, FaultDefinition>;

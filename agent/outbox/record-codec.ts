@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { SequencedKind } from '../../protocol/messages.js';
+import { SEQUENCED_KINDS as KINDS } from '../../protocol/messages.js';
 import type { OutboxRecord } from './store.js';
 
 /**
@@ -15,7 +15,6 @@ import type { OutboxRecord } from './store.js';
  * cut tears only the unsynced tail, so stopping there loses nothing that was ever sent.
  */
 
-const KINDS: readonly SequencedKind[] = ['heartbeat', 'fault', 'reply'];
 export const RECORD_HEADER = 8;
 const BODY_FIXED = 11;
 const MAX_BODY = 4 * 1024 * 1024;
