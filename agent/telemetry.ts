@@ -16,7 +16,8 @@ export function heartbeatMessage(
   const message = { seq, ts, availability: verdict.availability, reasons: verdict.reasons } as HeartbeatMessage;
   for (const name of DEVICE_NAMES) {
     const fields = devices[name];
-    if (fields) message[name] = fields;
+    // A device that adds nothing to the heartbeat (merchant) has no field in it.
+    if (fields) (message as unknown as Record<string, unknown>)[name] = fields;
   }
   message.outbox = outbox;
   return message;

@@ -2,6 +2,7 @@ import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
 import { battery } from './battery/index.js';
 import { cardReader } from './card-reader/index.js';
+import { merchant } from './merchant/index.js';
 import { network } from './network/index.js';
 import { printer } from './printer/index.js';
 import { system } from './system/index.js';
@@ -18,6 +19,7 @@ export const DEVICES: Partial<Record<DeviceName, DeviceModule<any, any>>> = {
   battery,
   network,
   system,
+  merchant,
 };
 
 /** The devices that are polled without being configured. */

@@ -80,6 +80,9 @@ export interface DeviceModule<C = unknown, R = unknown> {
   create(config: C, env: DriverEnv): Driver<R>;
   /** Fresh rule objects: rules may keep state across samples (counter deltas). */
   rules(thresholds: Thresholds): FaultRule<R>[];
-  /** The few fields a fleet watches over time; the rest is in the `status` command's answer. */
-  heartbeat(sample: Sample<R>): Record<string, unknown>;
+  /**
+   * The few fields a fleet watches over time; the rest is in the `status` command's answer.
+   * Undefined: the device adds nothing to the heartbeat.
+   */
+  heartbeat(sample: Sample<R>): Record<string, unknown> | undefined;
 }

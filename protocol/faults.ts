@@ -37,6 +37,9 @@ export const FAULTS = {
   MODEM_OFFLINE: { device: 'network', severity: 'warning', message: 'Modem does not answer' },
   SYS_DISK_LOW: { device: 'system', severity: 'warning', message: 'Storage is almost full' },
   SYS_MEMORY_LOW: { device: 'system', severity: 'warning', message: 'Memory is almost exhausted' },
+  MERCHANT_CHANGED: { device: 'merchant', severity: 'critical', message: 'Merchant identity differs from its baseline' },
+  MERCHANT_MCC_UNEXPECTED: { device: 'merchant', severity: 'critical', message: 'Merchant category code is not one this merchant may use' },
+  MERCHANT_PARAMS_UNREADABLE: { device: 'merchant', severity: 'warning', message: 'Merchant parameters file cannot be read' },
 } as const satisfies Record<string, FaultDefinition>;
 
 export type FaultCode = keyof typeof FAULTS;

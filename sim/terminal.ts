@@ -4,6 +4,7 @@ import type { SerialOpener } from '../drivers/serial/transport.js';
 import { SimBattery, type BatteryState } from './battery.js';
 import { SimCardReader, TEST_TRACK, type CardReaderState } from './card-reader.js';
 import { FileTree } from './file-tree.js';
+import { SIM_MERCHANT_FIELDS, SimMerchant, type MerchantState } from './merchant.js';
 import { SimModem, type ModemState } from './modem.js';
 import { SimNetwork, type NetworkState } from './network.js';
 import { SimPrinter, type PrinterState } from './printer.js';
@@ -28,6 +29,7 @@ export interface TerminalChange {
   printer?: Partial<PrinterState>;
   cardReader?: Partial<CardReaderState>;
   modem?: Partial<ModemState>;
+  merchant?: Partial<MerchantState>;
   probe?: { mode: ProbeHostMode };
   /** Cards through the reader now (after any cardReader change, so its error ratio applies). */
   swipe?: { count: number };
@@ -51,6 +53,7 @@ export interface AgentConfigOptions {
   /** Poll interval of the printer, the card reader and the network, when attached. */
   serialPollSeconds?: number;
   networkPollSeconds?: number;
+  merchantPollSeconds?: number;
 }
 
 const BAUD: Record<SerialDevice, number> = { printer: 115200, cardReader: 38400, modem: 115200 };
@@ -61,6 +64,7 @@ export class SimTerminal {
   readonly battery: SimBattery;
   readonly system: SimSystem;
   readonly network: SimNetwork;
+  readonly merchant: SimMerchant;
   readonly stateDir: string;
   readonly logDir: string;
   printer?: SimPrinter;
@@ -80,6 +84,7 @@ export class SimTerminal {
     this.battery = new SimBattery(this.sys);
     this.system = new SimSystem(this.proc);
     this.network = new SimNetwork(this.sys, this.proc, 'wwan0');
+    this.merchant = new SimMerchant(dir);
   }
 
   /**
@@ -116,6 +121,7 @@ export class SimTerminal {
     if (change.battery) this.battery.set(checkFields('battery', change.battery, this.battery.current, ['raw', 'unplugged']));
     if (change.system) this.system.set(checkFields('system', change.system, this.system.current));
     if (change.network) this.network.set(change.network);
+    if (change.merchant) this.merchant.set(checkFields('merchant', change.merchant, this.merchant.current));
     if (change.printer) this.need('printer', this.printer).set(change.printer);
     if (change.cardReader) this.need('cardReader', this.cardReader).set(change.cardReader);
     if (change.modem) this.need('modem', this.modem).set(change.modem);
@@ -169,6 +175,7 @@ export class SimTerminal {
       battery: this.battery.current,
       system: this.system.current,
       network: this.network.current,
+      merchant: this.merchant.current,
       printer: this.printer?.current,
       cardReader: this.cardReader?.current,
       modem: this.modem?.current,
@@ -181,6 +188,7 @@ export class SimTerminal {
     const devices: Record<string, unknown> = {
       battery: { supply: this.battery.supply, mains: this.battery.mains, pollSeconds: options.batteryPollSeconds ?? 30 },
       system: { pollSeconds: options.systemPollSeconds ?? 60 },
+      merchant: { file: this.merchant.file, format: 'json', pollSeconds: options.merchantPollSeconds ?? 10, fields: SIM_MERCHANT_FIELDS, expectedMcc: ['5812'] },
     };
     if (this.wires.size > 0) {
       const serialPoll = options.serialPollSeconds ?? 5;
