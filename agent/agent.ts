@@ -15,7 +15,9 @@ import { terminalTopics, type TerminalTopics } from '../protocol/topics.js';
 import { verdict, type Verdict } from './availability.js';
 import { systemClock, type Clock, type Timer } from '../basics/clock.js';
 import { CommandDispatcher } from './commands/dispatcher.js';
+import { merchantApproval } from './commands/merchant-approval.js';
 import type { OpContext } from './commands/ops.js';
+import type { MerchantDriver } from '../drivers/merchant/driver.js';
 import { ReplayCache } from './commands/replay-cache.js';
 import { TechnicianKeys } from './commands/technician-keys.js';
 import { polledDevices, type AgentConfig } from './config.js';
@@ -282,6 +284,7 @@ export class Agent {
       rebirth: () => this.uplink.rebirth(),
       journal: this.journal,
       logLevel: this.logLevel,
+      merchant: merchantApproval(() => this.drivers.get('merchant') as MerchantDriver | undefined, () => this.scheduler.pollNow('merchant')),
     };
   }
 
