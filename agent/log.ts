@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { maskCardData } from './cardholder-data.js';
+import { maskCardData } from '../basics/cardholder-data.js';
 import type { LogLevel } from './config.js';
 import { RotatingFile } from './log-file.js';
 import { redact } from './redact.js';

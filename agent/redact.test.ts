@@ -42,7 +42,8 @@ describe('redact', () => {
   it('reads a list of byte values that spells cardholder data as bytes, and leaves other number lists alone', () => {
     const spelled = [...Buffer.from(`pan ${PAN}`)];
     expect(redact({ spelled })).toEqual({ spelled: maskedHex(Buffer.from(`pan ${PAN}`)) });
-    const counters = [...Buffer.from('4111 1111')].concat([1, 2, 3, 4, 5]);
+    // Small counters read as bytes would be BCD digits, every other one 0: not a PAN.
+    const counters = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3];
     expect(redact({ counters, loads: [0.5, 1, 2] })).toEqual({ counters, loads: [0.5, 1, 2] });
   });
 
@@ -93,6 +94,30 @@ describe('maskedHex and maskedBase64', () => {
   it('mask a PAN in BCD, which shows as its own digits in hex (EMV tag 5A)', () => {
     const tag5a = Buffer.from(`5a08${PAN}`, 'hex');
     expect(maskedHex(tag5a).replace(/ /g, '')).not.toContain(PAN);
+    expect(Buffer.from(maskedBase64(tag5a), 'base64').toString('hex')).not.toContain(PAN);
+  });
+});
+
+describe('redact of bytes a driver already encoded', () => {
+  const frame = Buffer.concat([Buffer.from('0244000c', 'hex'), Buffer.from(`5a08${PAN}`, 'hex'), Buffer.from(`x${PAN}`), Buffer.from('03', 'hex')]);
+
+  it('masks a hex string as bytes: a PAN in BCD, and one in ASCII that hex shows as other digits', () => {
+    for (const hex of [frame.toString('hex'), frame.toString('hex').replace(/(..)(?!$)/g, '$1 ')]) {
+      const out = redact({ frame: hex }) as { frame: string };
+      expect(out.frame.replace(/ /g, '')).not.toContain(PAN);
+      expect(out.frame.replace(/ /g, '')).not.toContain(Buffer.from(PAN).toString('hex'));
+      expect(out.frame.replace(/ /g, '')).toBe(maskedHex(frame).replace(/ /g, ''));
+    }
+  });
+
+  it('masks a byte list that spells a PAN in BCD, seven bytes and up', () => {
+    const bcd = [...Buffer.from(PAN, 'hex')];
+    expect(redact({ bytes: bcd })).toEqual({ bytes: maskedHex(Buffer.from(bcd)) });
+    expect(redact({ bytes: [1, 2, 3, 4, 5, 6, 7] })).toEqual({ bytes: [1, 2, 3, 4, 5, 6, 7] });
+  });
+
+  it('leaves plain hex alone: an id, a hash', () => {
+    for (const text of ['deadbeefcafe0123456789', 'a1b2c3d4e5f60718']) expect(redact(text)).toBe(text);
   });
 });
 

@@ -1,4 +1,5 @@
-import { maskCardData } from './cardholder-data.js';
+import { holdsCardData, maskBytes } from '../basics/cardholder-bytes.js';
+import { maskCardData } from '../basics/cardholder-data.js';
 
 /**
  * Keeps cardholder data out of every log record and every message (SPEC.md section 7): each
@@ -51,29 +52,46 @@ export function redactMessage<T extends object>(message: T): T {
 }
 
 /**
- * Raw bytes (a serial frame) for a debug log line: masked as text first, then hex-encoded, so that
- * neither the track data nor a PAN in ASCII can be read back from the hex. The hex is masked too,
- * as every log string is: a PAN in BCD (EMV tag 5A) shows as its own digits in hex. The price is a
- * `*` now and then where hex digits happen to pass Luhn.
+ * Raw bytes (a serial frame) for a debug log line: masked as bytes first (ASCII and packed BCD,
+ * cardholder-bytes.ts), then hex-encoded, so that neither the track data nor a PAN can be read
+ * back from the hex.
  */
 export function maskedHex(bytes: Uint8Array): string {
-  return maskCardData(Buffer.from(maskedText(bytes), 'latin1').toString('hex').replace(/(..)(?!$)/g, '$1 '));
+  return maskBytes(bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ');
 }
 
 /** Like maskedHex, in base64. */
 export function maskedBase64(bytes: Uint8Array): string {
-  return Buffer.from(maskedText(bytes), 'latin1').toString('base64');
+  return maskBytes(bytes).toString('base64');
 }
 
 /** Bytes as one character each (latin1), masked. */
 export function maskedText(bytes: Uint8Array): string {
-  return maskCardData(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
+  return maskBytes(bytes).toString('latin1');
+}
+
+/**
+ * A string of hex bytes (a frame a driver logged as hex: `0244000a5a08411111…` or `02 44 00 …`)
+ * with at least one hex letter, so that plain digit runs stay text. Its bytes are masked as bytes:
+ * a PAN in ASCII is not a digit run in hex, and one in BCD need not be set off by separators.
+ */
+const HEX_BYTES = /^(?:(?:[0-9a-f]{2})+|[0-9a-f]{2}(?: [0-9a-f]{2})+)$/i;
+
+function maskString(text: string): string {
+  if (text.length >= 14 && /[a-f]/i.test(text) && HEX_BYTES.test(text)) {
+    const bytes = Buffer.from(text.replace(/ /g, ''), 'hex');
+    if (holdsCardData(bytes)) {
+      const hex = maskBytes(bytes).toString('hex');
+      return text.includes(' ') ? hex.replace(/(..)(?!$)/g, '$1 ') : hex;
+    }
+  }
+  return maskCardData(text);
 }
 
 function redactValue(value: unknown, depth: number, ancestors: Set<object>, scope: Scope = 'plain'): unknown {
   switch (typeof value) {
     case 'string':
-      return scope === 'merchant-id' && MERCHANT_ID.test(value) ? value : maskCardData(value);
+      return scope === 'merchant-id' && MERCHANT_ID.test(value) ? value : maskString(value);
     case 'number':
     case 'boolean':
     case 'undefined':
@@ -133,13 +151,13 @@ function redactError(error: Error, depth: number, ancestors: Set<object>): Recor
  * read as bytes, and shown as masked hex when it held cardholder data.
  */
 function isByteList(list: unknown[]): list is number[] {
-  return list.length >= 13 && list.every((item) => Number.isInteger(item) && (item as number) >= 0 && (item as number) <= 255);
+  // Seven bytes hold a 13-digit PAN in BCD.
+  return list.length >= 7 && list.every((item) => Number.isInteger(item) && (item as number) >= 0 && (item as number) <= 255);
 }
 
 function maskedByteList(list: number[]): number[] | string {
   const bytes = Uint8Array.from(list);
-  const text = Buffer.from(bytes).toString('latin1');
-  return maskCardData(text) === text ? list : maskedHex(bytes);
+  return holdsCardData(bytes) ? maskedHex(bytes) : list;
 }
 
 /** What JSON.stringify makes of a Buffer: a byte list that would show a PAN as numbers. */

@@ -16,8 +16,8 @@ export function heartbeatMessage(
   const message = { seq, ts, availability: verdict.availability, reasons: verdict.reasons } as HeartbeatMessage;
   for (const name of DEVICE_NAMES) {
     const fields = devices[name];
-    // A device that adds nothing to the heartbeat (merchant) has no field in it.
-    if (fields) (message as unknown as Record<string, unknown>)[name] = fields;
+    // Devices that put nothing in the heartbeat (app, certificates) leave no empty object.
+    if (fields && Object.keys(fields).length > 0) (message as unknown as Record<string, unknown>)[name] = fields;
   }
   message.outbox = outbox;
   return message;

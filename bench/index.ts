@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { appPollSection } from './app-poll.js';
 import { fleetSection } from './fleet.js';
 import { footprintSection } from './footprint.js';
 import { latencySection } from './latency.js';
@@ -42,6 +43,7 @@ const SECTIONS: Record<string, { title: string; run: Section }> = {
   soak: { title: 'Soak: every device at 1 Hz, 100,000 polls in all: memory growth and CPU', run: soakSection },
   latency: { title: 'Detection latency: device state change to R/fault at a subscriber', run: latencySection },
   outbox: { title: 'Outbox: appends and fsyncs, bytes written per message, drain after an outage', run: outboxSection },
+  appPoll: { title: 'The app device: one poll of /proc with 1,000 processes', run: appPollSection },
   fleet: { title: 'Fleet mode: N terminals with their agents in one process against mosquitto', run: fleetSection },
 };
 

@@ -1,5 +1,6 @@
 import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
+import { app } from './app/index.js';
 import { battery } from './battery/index.js';
 import { cardReader } from './card-reader/index.js';
 import { merchant } from './merchant/index.js';
@@ -19,6 +20,7 @@ export const DEVICES: Partial<Record<DeviceName, DeviceModule<any, any>>> = {
   battery,
   network,
   system,
+  app,
   merchant,
 };
 

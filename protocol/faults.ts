@@ -37,6 +37,8 @@ export const FAULTS = {
   MODEM_OFFLINE: { device: 'network', severity: 'warning', message: 'Modem does not answer' },
   SYS_DISK_LOW: { device: 'system', severity: 'warning', message: 'Storage is almost full' },
   SYS_MEMORY_LOW: { device: 'system', severity: 'warning', message: 'Memory is almost exhausted' },
+  APP_DOWN: { device: 'app', severity: 'critical', message: 'Payment application is not running' },
+  APP_CRASH_LOOP: { device: 'app', severity: 'warning', message: 'Payment application keeps restarting' },
   MERCHANT_CHANGED: { device: 'merchant', severity: 'critical', message: 'Merchant identity differs from its baseline' },
   MERCHANT_MCC_UNEXPECTED: { device: 'merchant', severity: 'critical', message: 'Merchant category code is not one this merchant may use' },
   MERCHANT_PARAMS_UNREADABLE: { device: 'merchant', severity: 'warning', message: 'Merchant parameters file cannot be read' },

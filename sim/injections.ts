@@ -65,6 +65,12 @@ export const INJECTIONS: Partial<Record<FaultCode, Injection>> = {
     clear: { disk: { full: false } },
     how: 'a ballast file leaves 3 % of the state folder\'s filesystem free',
   },
+  APP_DOWN: { inject: { app: { running: false } }, clear: { app: { running: true } }, how: 'the payment application (payapp) exits' },
+  APP_CRASH_LOOP: {
+    inject: { app: { crashLoop: true } },
+    clear: { app: { crashLoop: false } },
+    how: 'payapp restarts under a new pid every 1.5 s (clearing: it stays up; the fault clears 10 min after its last start)',
+  },
   SYS_MEMORY_LOW: { inject: { system: { memAvailableMb: 20 } }, clear: { system: { memAvailableMb: 512 } }, how: 'MemAvailable 20 of 1024 MiB' },
   MERCHANT_CHANGED: {
     inject: { merchant: { name: 'Golden Dragon Supermarket' } },

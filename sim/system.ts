@@ -27,6 +27,11 @@ export class SimSystem {
     return this.state;
   }
 
+  /** The boot's epoch seconds (`btime` in `/proc/stat`), from the uptime the state says. */
+  bootTime(): number {
+    return Math.floor(this.startedAt / 1000 - this.state.uptimeSeconds);
+  }
+
   set(change: Partial<SystemState>): void {
     this.state = { ...this.state, ...change };
     this.write();
@@ -48,6 +53,7 @@ export class SimSystem {
     );
     this.tree.write('loadavg', `${s.load.map((value) => value.toFixed(2)).join(' ')} 1/123 4567\n`);
     const uptime = s.uptimeSeconds + (Date.now() - this.startedAt) / 1000;
+    this.tree.write('stat', `cpu  4705 150 1120 16250 520 0 11 0 0 0\nbtime ${this.bootTime()}\nprocesses 3412\n`);
     this.tree.write('uptime', `${uptime.toFixed(2)} ${(uptime * 1.8).toFixed(2)}\n`);
   }
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SerialOpener } from '../drivers/serial/transport.js';
+import { PAYAPP_COMM, SimApp, type AppState } from './app.js';
 import { SimBattery, type BatteryState } from './battery.js';
 import { SimCardReader, TEST_TRACK, type CardReaderState } from './card-reader.js';
 import { FileTree } from './file-tree.js';
@@ -31,6 +32,8 @@ export interface TerminalChange {
   modem?: Partial<ModemState>;
   merchant?: Partial<MerchantState>;
   probe?: { mode: ProbeHostMode };
+  /** The payment application's processes in the proc tree. */
+  app?: Partial<Omit<AppState, 'pid'>>;
   /** Cards through the reader now (after any cardReader change, so its error ratio applies). */
   swipe?: { count: number };
   /** What an upgrade tool does: creates or removes `stateDir/maintenance`. */
@@ -53,6 +56,7 @@ export interface AgentConfigOptions {
   /** Poll interval of the printer, the card reader and the network, when attached. */
   serialPollSeconds?: number;
   networkPollSeconds?: number;
+  appPollSeconds?: number;
   merchantPollSeconds?: number;
 }
 
@@ -64,6 +68,7 @@ export class SimTerminal {
   readonly battery: SimBattery;
   readonly system: SimSystem;
   readonly network: SimNetwork;
+  readonly app: SimApp;
   readonly merchant: SimMerchant;
   readonly stateDir: string;
   readonly logDir: string;
@@ -84,6 +89,7 @@ export class SimTerminal {
     this.battery = new SimBattery(this.sys);
     this.system = new SimSystem(this.proc);
     this.network = new SimNetwork(this.sys, this.proc, 'wwan0');
+    this.app = new SimApp(this.proc, () => this.system.bootTime());
     this.merchant = new SimMerchant(dir);
   }
 
@@ -121,6 +127,7 @@ export class SimTerminal {
     if (change.battery) this.battery.set(checkFields('battery', change.battery, this.battery.current, ['raw', 'unplugged']));
     if (change.system) this.system.set(checkFields('system', change.system, this.system.current));
     if (change.network) this.network.set(change.network);
+    if (change.app) this.app.set(checkFields('app', change.app, this.app.current));
     if (change.merchant) this.merchant.set(checkFields('merchant', change.merchant, this.merchant.current));
     if (change.printer) this.need('printer', this.printer).set(change.printer);
     if (change.cardReader) this.need('cardReader', this.cardReader).set(change.cardReader);
@@ -175,6 +182,7 @@ export class SimTerminal {
       battery: this.battery.current,
       system: this.system.current,
       network: this.network.current,
+      app: this.app.current,
       merchant: this.merchant.current,
       printer: this.printer?.current,
       cardReader: this.cardReader?.current,
@@ -200,6 +208,7 @@ export class SimTerminal {
         modem: { path: this.wire('modem').agentPath, baudRate: BAUD.modem },
         probe: { host: this.probeHost!.host, port: this.probeHost!.port, timeoutMs: 3000 },
       };
+      devices.app = { processes: [{ name: 'payment', comm: PAYAPP_COMM }], pollSeconds: options.appPollSeconds ?? 10 };
     }
     return {
       terminalId: options.terminalId ?? 'SIM-0001',
@@ -216,6 +225,7 @@ export class SimTerminal {
 
   async close(): Promise<void> {
     clearInterval(this.swiping);
+    this.app.close();
     this.network.stopTraffic();
     await this.modem?.close();
     for (const wire of this.wires.values()) await wire.close();

@@ -54,8 +54,11 @@ async function runTerminal(rounds: FaultCode[][], network: { pollSeconds: number
     systemPollSeconds: 0.5,
     serialPollSeconds: 0.3,
     networkPollSeconds: network.pollSeconds,
+    appPollSeconds: 0.3,
     merchantPollSeconds: 0.3,
-  }) as { devices: { network: { probe: { timeoutMs: number } } } };
+  }) as { devices: { network: { probe: { timeoutMs: number } } }; thresholds?: unknown };
+  // Windows of minutes shortened to seconds, so a clear comes within the test.
+  raw.thresholds = { APP_CRASH_LOOP: { windowSeconds: 4 } };
   raw.devices.network.probe.timeoutMs = network.probeTimeoutMs;
   const parsed = parseConfig(raw, {});
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
@@ -102,7 +105,8 @@ describe('fault injections on the simulator', () => {
       // A battery that is not there is neither low nor anything else: BATTERY_LOW has a round of its own.
       ['PRINTER_OVERHEAT', 'BATTERY_MISSING'],
       ['PRINTER_FAILURE', 'BATTERY_LOW', ...(diskFull ? (['SYS_DISK_LOW'] as FaultCode[]) : [])],
-      ['PRINTER_OFFLINE'],
+      ['PRINTER_OFFLINE', 'APP_DOWN'],
+      ['APP_CRASH_LOOP'],
     ];
     const remote: FaultCode[][] = [
       ['NET_NO_SIM', 'NET_LINK_DOWN', 'NET_HOST_UNREACHABLE'],

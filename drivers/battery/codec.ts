@@ -1,3 +1,4 @@
+import { maskedExcerpt } from '../../basics/cardholder-data.js';
 /**
  * The Linux power_supply class (kernel Documentation/ABI/testing/sysfs-class-power), file text to
  * values. Every parser returns undefined for a missing file and a problem for garbage or an
@@ -46,7 +47,7 @@ export const BATTERY_FILES = [
 
 export function parseInteger(text: string | undefined, min: number, max: number): Parsed<number> {
   if (text === undefined) return {};
-  if (!/^-?\d+$/.test(text)) return { problem: `not an integer: ${JSON.stringify(text.slice(0, 40))}` };
+  if (!/^-?\d+$/.test(text)) return { problem: `not an integer: ${JSON.stringify(maskedExcerpt(text, 40))}` };
   const value = Number(text);
   if (value < min || value > max) return { problem: `out of range ${min}..${max}: ${value}` };
   return { value };
@@ -55,7 +56,7 @@ export function parseInteger(text: string | undefined, min: number, max: number)
 export function parseEnum<T extends string>(text: string | undefined, allowed: readonly T[]): Parsed<T> {
   if (text === undefined) return {};
   if ((allowed as readonly string[]).includes(text)) return { value: text as T };
-  return { problem: `unknown value ${JSON.stringify(text.slice(0, 40))}` };
+  return { problem: `unknown value ${JSON.stringify(maskedExcerpt(text, 40))}` };
 }
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;

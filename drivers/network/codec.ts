@@ -1,3 +1,4 @@
+import { maskedExcerpt } from '../../basics/cardholder-data.js';
 import type { Parsed } from '../battery/codec.js';
 
 /**
@@ -29,19 +30,19 @@ export interface WirelessLine {
 export function parseOperstate(text: string | undefined): Parsed<Operstate> {
   if (text === undefined) return {};
   if ((OPERSTATES as readonly string[]).includes(text)) return { value: text as Operstate };
-  return { problem: `unknown operstate ${JSON.stringify(text.slice(0, 40))}` };
+  return { problem: `unknown operstate ${JSON.stringify(maskedExcerpt(text, 40))}` };
 }
 
 export function parseCarrier(text: string | undefined): Parsed<0 | 1> {
   if (text === undefined) return {};
   if (text === '0' || text === '1') return { value: Number(text) as 0 | 1 };
-  return { problem: `carrier is neither 0 nor 1: ${JSON.stringify(text.slice(0, 40))}` };
+  return { problem: `carrier is neither 0 nor 1: ${JSON.stringify(maskedExcerpt(text, 40))}` };
 }
 
 /** A statistics counter: an unsigned integer (u64 in the kernel; beyond 2^53 it loses precision only). */
 export function parseCounter(text: string | undefined): Parsed<number> {
   if (text === undefined) return {};
-  if (!/^\d{1,20}$/.test(text)) return { problem: `not a counter: ${JSON.stringify(text.slice(0, 40))}` };
+  if (!/^\d{1,20}$/.test(text)) return { problem: `not a counter: ${JSON.stringify(maskedExcerpt(text, 40))}` };
   return { value: Number(text) };
 }
 
@@ -94,7 +95,7 @@ export function parseWireless(text: string | undefined, name: string): Parsed<Wi
   const level = wirelessNumber(numbers[1]);
   const noise = wirelessNumber(numbers[2]);
   if (!status || !/^[0-9a-f]{4}$/i.test(status) || !link || !level || !noise) {
-    return { problem: `not a wireless line: ${JSON.stringify(line.trim().slice(0, 80))}` };
+    return { problem: `not a wireless line: ${JSON.stringify(maskedExcerpt(line.trim(), 80))}` };
   }
   const wireless: WirelessLine = {
     status,

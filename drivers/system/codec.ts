@@ -1,3 +1,4 @@
+import { maskedExcerpt } from '../../basics/cardholder-data.js';
 import type { Parsed } from '../battery/codec.js';
 
 /** Memory, load, uptime and free space of the terminal itself. Sizes in MiB. */
@@ -44,7 +45,7 @@ export function parseLoadavg(text: string | undefined): Parsed<Pick<SystemReadin
   if (text === undefined) return {};
   const fields = text.split(/\s+/).slice(0, 3).map(Number);
   if (fields.length < 3 || fields.some((value) => !Number.isFinite(value) || value < 0)) {
-    return { problem: `not a load average: ${JSON.stringify(text.slice(0, 40))}` };
+    return { problem: `not a load average: ${JSON.stringify(maskedExcerpt(text, 40))}` };
   }
   const [load1, load5, load15] = fields as [number, number, number];
   return { value: { load1, load5, load15 } };
@@ -54,7 +55,7 @@ export function parseLoadavg(text: string | undefined): Parsed<Pick<SystemReadin
 export function parseUptime(text: string | undefined): Parsed<number> {
   if (text === undefined) return {};
   const seconds = Number(text.split(/\s+/)[0]);
-  if (!Number.isFinite(seconds) || seconds < 0) return { problem: `not an uptime: ${JSON.stringify(text.slice(0, 40))}` };
+  if (!Number.isFinite(seconds) || seconds < 0) return { problem: `not an uptime: ${JSON.stringify(maskedExcerpt(text, 40))}` };
   return { value: Math.floor(seconds) };
 }
 

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { luhnValid, maskCardData, TRACK_DATA } from './cardholder-data.js';
-import { maskedBase64, maskedHex } from './redact.js';
+import { luhnValid, maskCardData, maskedExcerpt, TRACK_DATA } from './cardholder-data.js';
 
 /** A Luhn-valid number: `body` and the check digit that makes it pass. */
 function withCheckDigit(body: string): string {
@@ -85,15 +84,36 @@ describe('maskCardData', () => {
     expect(maskCardData('AT+CMGF=1;+CSCS="GSM"')).toBe('AT+CMGF=1;+CSCS="GSM"');
   });
 
-  it('leaves UUIDs alone, even when their digit groups hold a Luhn-valid stretch, and masks a PAN beside one', () => {
-    const id = 'a1b2c3d4-4111-1111-1111-111111111111';
-    expect(maskCardData(id)).toBe(id);
+  it('replaces track 1 whole with separators in its PAN and a name longer than ISO 7813 allows', () => {
+    expect(maskCardData('%B4111 1111 1111 1111^DOE/JOHN^2512101000000000000?')).toBe(TRACK_DATA);
+    expect(maskCardData('%B4111-1111-1111-1111^DOE/JOHN^2512101000000000000?')).toBe(TRACK_DATA);
+    const longName = `${'VERYLONGFAMILYNAME'.repeat(3)}/JOHN`;
+    expect(maskCardData(`x %B4111111111111111^${longName}^2512101000000000000? y`)).toBe(`x ${TRACK_DATA} y`);
+    expect(maskCardData(';4111 1111 1111 1111=25121010000000000000?')).toBe(TRACK_DATA);
+  });
+
+  it('masks before a device string is cut, so the cut cannot keep the start of a PAN', () => {
+    const text = `reply ${'x'.repeat(16)} 4111 1111 1111 1111`;
+    expect(text.slice(0, 40)).toContain('4111 1111 1111 11');
+    expect(maskedExcerpt(text, 40)).not.toMatch(/4111 ?1111 ?11/);
+    expect(maskedExcerpt(text, 40)).toBe(maskCardData(text).slice(0, 40));
+  });
+
+  it('masks a UUID as a text of its own: a PAN inside is masked, digits beside it never join it', () => {
+    expect(maskCardData('abcdef01-2345-aaaa-4111-111111111111')).toBe('abcdef01-2345-aaaa-411111******1111');
+    const id = 'a1b2c3d4-e5f6-4a7b-8c9d-0123456789ab';
     expect(maskCardData(`command ${id} done`)).toBe(`command ${id} done`);
     expect(maskCardData(`${id} 4111 1111 1111 1111`)).toBe(`${id} 411111******1111`);
+    // Only the digits of a random UUID's all-digit groups can be masked, and seldom.
+    let changed = 0;
     for (let i = 0; i < 20_000; i++) {
       const uuid = randomUUID();
-      expect(maskCardData(uuid)).toBe(uuid);
+      const out = maskCardData(uuid);
+      if (out === uuid) continue;
+      changed += 1;
+      expect(out.replace(/[\d*-]/g, '')).toBe(uuid.replace(/[\d-]/g, ''));
     }
+    expect(changed).toBeLessThan(200);
   });
 
   it('has no trouble with long or hostile text', () => {
@@ -162,23 +182,6 @@ describe('maskCardData', () => {
       );
     });
 
-    it('leaves no PAN in the hex or base64 of bytes that held one', () => {
-      const hexOf = (text: string) => Buffer.from(text, 'latin1').toString('hex');
-      fc.assert(
-        fc.property(formattedPan, fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), ({ pan: number, text }, before, after) => {
-          const bytes = Buffer.concat([before, Buffer.from(` ${text} `, 'latin1'), after]);
-          const hex = maskedHex(bytes);
-          const base64 = maskedBase64(bytes);
-          expect(hex.replace(/ /g, '')).not.toContain(hexOf(number));
-          expect(Buffer.from(base64, 'base64').toString('latin1').replace(/[ -]/g, '')).not.toContain(number);
-          for (let offset = 0; offset < 3; offset++) {
-            const alone = Buffer.from(`${'x'.repeat(offset)}${number}`, 'latin1').toString('base64').slice(4, -4);
-            expect(base64).not.toContain(alone);
-          }
-        }),
-        { numRuns: 2_000 },
-      );
-    });
   });
 });
 

@@ -16,14 +16,17 @@
 export const TRACK_DATA = '[track data]';
 
 /**
- * Track 1 `%B<PAN>^<name>^<data>?` and track 2 `;<PAN>=<data>?`, also cut short (a partial read)
- * or without sentinels (track 2 equivalent data, `D` as the separator in EMV tag 57).
- * Quantifiers are bounded, so no input makes a match expensive.
+ * Track 1 `%B<PAN>^<name>^<data>?` and track 2 `;<PAN>=<data>?`, also cut short (a partial read),
+ * without sentinels (track 2 equivalent data, `D` as the separator in EMV tag 57), with spaces or
+ * dashes inside the PAN, and with a name longer than ISO 7813 allows (a reader that runs two
+ * fields together must not leave the rest of the track in clear). Quantifiers are bounded and
+ * never nested over the same characters, so no input makes a match expensive.
  */
+const PAN_DIGITS = (min: number) => String.raw`\d(?:[ -]?\d){${min - 1},18}`;
 const TRACKS = new RegExp(
   [
-    String.raw`(?:%B\d{1,19}|B\d{12,19})\^[^^?\n]{0,26}(?:\^[^?\n]{0,79})?\??`,
-    String.raw`;\d{6,19}=[\d=]{0,37}\??`,
+    String.raw`(?:%B${PAN_DIGITS(1)}|B${PAN_DIGITS(12)})\^[^?\n]{0,120}\??`,
+    String.raw`;${PAN_DIGITS(6)}=[\d=]{0,37}\??`,
     String.raw`\d{12,19}[=Dd]\d{4}[\d=]{0,33}[Ff]?\??`,
   ].join('|'),
   'g',
@@ -40,9 +43,10 @@ const SHOWN_LAST = 4;
 const MAX_PASSES = 6;
 
 /**
- * A UUID (8-4-4-4-12 hex, with at least one hex letter) is an identifier, not a PAN: its all-digit
- * groups can run together into a Luhn-valid stretch (about 1 in 2,000 random UUIDs), which would
- * mask a command's id in a log. One made of digits only is read like any other digits.
+ * A UUID (8-4-4-4-12 hex) is masked as a text of its own: its digits never join the digits around
+ * it, and a PAN inside its digit groups (`abcdef01-2345-aaaa-4111-111111111111`) is masked like any
+ * other. The price: about one random UUID in three hundred, whose digit-only groups happen to run
+ * together into a Luhn-valid stretch, is shown masked in a log.
  */
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
 
@@ -51,8 +55,7 @@ export function maskCardData(text: string): string {
   let masked = '';
   let from = 0;
   for (const match of text.matchAll(UUID)) {
-    if (!/[a-f]/i.test(match[0])) continue;
-    masked += maskText(text.slice(from, match.index)) + match[0];
+    masked += maskText(text.slice(from, match.index)) + maskText(match[0]);
     from = match.index + match[0].length;
   }
   return from === 0 ? maskText(text) : masked + maskText(text.slice(from));
@@ -181,4 +184,12 @@ function maskRun(run: string): string {
     }
   }
   return out;
+}
+
+/**
+ * A device's text cut to `max` characters for a message or a log: masked before the cut, since a
+ * cut through a PAN leaves digits that no longer look like one (SPEC.md section 7).
+ */
+export function maskedExcerpt(text: string, max: number): string {
+  return maskCardData(text).slice(0, max);
 }

@@ -1,0 +1,26 @@
+import * as z from '../../protocol/schema.js';
+import type { DeviceModule } from '../types.js';
+import { createAppDriver, type AppConfig, type AppReading } from './driver.js';
+import { APP_THRESHOLDS, appRules } from './faults.js';
+
+const label = z.string().check(z.minLength(1), z.maxLength(64));
+
+/** The payment application's processes; all that matters of them is a fault, so nothing in the heartbeat. */
+export const app: DeviceModule<AppConfig, AppReading> = {
+  name: 'app',
+  config: z.strictObject({
+    processes: z.array(
+      z.strictObject({
+        name: label,
+        comm: z.optional(label),
+        minCount: z._default(z.int().check(z.gte(1), z.lte(1000)), 1),
+      }),
+    ).check(z.minLength(1)),
+    pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 10),
+  }),
+  thresholds: APP_THRESHOLDS,
+  pollSeconds: (config) => config.pollSeconds,
+  create: createAppDriver,
+  rules: appRules,
+  heartbeat: () => ({}),
+};
