@@ -28,17 +28,19 @@ function harness(initial = memoryFaultStore()) {
   let seq = 0;
   const announced: FaultTransition[] = [];
   const savedAtAnnounce: string[][] = [];
-  const engine = new FaultEngine({
+  const activeAtChange: string[][] = [];
+  const engine: FaultEngine = new FaultEngine({
     store: initial,
     reserveSeq: () => ++seq,
     announce: (transition) => {
       announced.push(transition);
       savedAtAnnounce.push(initial.saved.map((fault) => fault.code));
     },
+    changed: () => activeAtChange.push(engine.list().map((fault) => fault.code)),
   });
   const feed = (value: number | undefined, at = 0) =>
     engine.observe('battery', { ok: true, at, reading: { value } } as Sample<unknown>);
-  return { engine, announced, savedAtAnnounce, store: initial, feed };
+  return { engine, announced, savedAtAnnounce, activeAtChange, store: initial, feed };
 }
 
 describe('fault engine', () => {
@@ -165,9 +167,22 @@ describe('fault engine', () => {
     first.engine.setRules('battery', [lowRule(1) as FaultRule<unknown>]);
     first.feed(1);
     const second = harness(memoryFaultStore(first.store.saved));
-    const cleared = second.engine.retireDevices(['system'], 5);
-    expect(cleared.map((t) => [t.state, t.fault.code])).toEqual([['cleared', 'BATTERY_LOW']]);
+    second.engine.retireDevices(['system'], 5);
+    expect(second.announced.map((t) => [t.state, t.fault.code])).toEqual([['cleared', 'BATTERY_LOW']]);
     expect(second.engine.list()).toEqual([]);
+  });
+
+  it('says the active set changed once per sample that changed it, after the set is final', () => {
+    const { engine, activeAtChange, feed } = harness();
+    engine.setRules('battery', [lowRule(1, 1) as FaultRule<unknown>]);
+    feed(50);
+    expect(activeAtChange).toEqual([]);
+    feed(5);
+    expect(activeAtChange).toEqual([['BATTERY_LOW']]);
+    feed(5);
+    expect(activeAtChange).toEqual([['BATTERY_LOW']]);
+    feed(50);
+    expect(activeAtChange).toEqual([['BATTERY_LOW'], []]);
   });
 
   it('orders critical faults first, each group in the order raised', () => {

@@ -44,6 +44,8 @@ export interface FaultEngineOptions {
    * faults across restarts).
    */
   announce(transition: FaultTransition): void;
+  /** The active set changed; called once the transitions of one sample (or one retirement) are all announced. */
+  changed?(): void;
 }
 
 interface Debounce {
@@ -66,9 +68,9 @@ export class FaultEngine {
     for (const rule of rules) this.debounce.set(rule.code, { holding: 0, clearing: 0 });
   }
 
-  /** Feeds one sample of one device to its rules; returns what changed. */
-  observe(device: DeviceName, sample: Sample<unknown>): FaultTransition[] {
-    const transitions: FaultTransition[] = [];
+  /** Feeds one sample of one device to its rules; every raise and clear is announced. */
+  observe(device: DeviceName, sample: Sample<unknown>): void {
+    let changes = 0;
     for (const rule of this.rules.get(device) ?? []) {
       const assessment = rule.assess(sample);
       const counters = this.debounce.get(rule.code)!;
@@ -80,17 +82,19 @@ export class FaultEngine {
         counters.holding += 1;
         counters.clearing = 0;
         if (!fault && (assessment.now || counters.holding >= rule.raisePolls)) {
-          transitions.push(this.raise(rule.code, sample.at, assessment.detail ?? {}));
+          this.raise(rule.code, sample.at, assessment.detail ?? {});
+          changes += 1;
         }
       } else {
         counters.clearing += 1;
         counters.holding = 0;
         if (fault && (assessment.now || counters.clearing >= rule.clearPolls)) {
-          transitions.push(this.clear(fault, sample.at, assessment.detail ?? {}));
+          this.clear(fault, sample.at, assessment.detail ?? {});
+          changes += 1;
         }
       }
     }
-    return transitions;
+    if (changes > 0) this.options.changed?.();
   }
 
   /**
@@ -107,10 +111,10 @@ export class FaultEngine {
   }
 
   /** Clears every active fault of devices that are no longer polled (a config change across a restart). */
-  retireDevices(polled: readonly DeviceName[], at: number): FaultTransition[] {
-    return [...this.active.values()]
-      .filter((fault) => !polled.includes(fault.device))
-      .map((fault) => this.clear(fault, at, { reason: 'device no longer configured' }));
+  retireDevices(polled: readonly DeviceName[], at: number): void {
+    const retired = [...this.active.values()].filter((fault) => !polled.includes(fault.device));
+    for (const fault of retired) this.clear(fault, at, { reason: 'device no longer configured' });
+    if (retired.length > 0) this.options.changed?.();
   }
 
   /** Active faults in `reasons` order: critical first, each group in the order raised. */
@@ -120,7 +124,7 @@ export class FaultEngine {
     );
   }
 
-  private raise(code: FaultCode, at: number, detail: Record<string, unknown>): FaultTransition {
+  private raise(code: FaultCode, at: number, detail: Record<string, unknown>): void {
     const definition = FAULTS[code];
     const seq = this.options.reserveSeq();
     const fault: ActiveFault = {
@@ -135,12 +139,10 @@ export class FaultEngine {
     };
     this.active.set(code, fault);
     this.options.store.save(this.list());
-    const transition: FaultTransition = { state: 'raised', fault, seq };
-    this.options.announce(transition);
-    return transition;
+    this.options.announce({ state: 'raised', fault, seq });
   }
 
-  private clear(fault: ActiveFault, at: number, detail: Record<string, unknown>): FaultTransition {
+  private clear(fault: ActiveFault, at: number, detail: Record<string, unknown>): void {
     const seq = this.options.reserveSeq();
     const transition: FaultTransition = { state: 'cleared', fault, seq, clearedAt: at, detail: compact(detail) };
     const clearing = { seq, clearedAt: at, detail: transition.detail };
@@ -148,7 +150,6 @@ export class FaultEngine {
     this.options.announce(transition);
     this.active.delete(fault.code);
     this.options.store.save(this.list());
-    return transition;
   }
 }
 

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clearForms, TEST_PAN as PAN, TEST_PAN_MASKED as MASKED, TEST_TRACK_2 as TRACK_2 } from '../test/helpers/cardholder.js';
 import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
-import { createLog, redactLine } from './log.js';
+import pino from 'pino';
+import { createLog, redactLine, stderrIsJournal, withJournalPriority } from './log.js';
 import { maskedBase64, maskedHex } from './redact.js';
 
 afterAll(removeTempDirs);
@@ -99,5 +100,27 @@ describe('the agent log', () => {
   it('masks a line that is not JSON as text', () => {
     expect(redactLine(`not json ${PAN}`)).toBe(`not json ${MASKED}`);
     expect(redactLine(`{"time":${PAN},"msg":"${PAN}"}`)).toBe(`{"time":${PAN},"msg":"${MASKED}"}\n`);
+  });
+});
+
+describe('stderr under journald', () => {
+  it('knows stderr is the journal only when JOURNAL_STREAM names its device and inode', () => {
+    const stat = fs.fstatSync(2);
+    expect(stderrIsJournal({ JOURNAL_STREAM: `${stat.dev}:${stat.ino}` })).toBe(true);
+    expect(stderrIsJournal({ JOURNAL_STREAM: `${stat.dev}:${stat.ino + 1}` })).toBe(false);
+    expect(stderrIsJournal({})).toBe(false);
+  });
+
+  it('prefixes each record with the syslog priority of its level', () => {
+    const lines: string[] = [];
+    const stream = withJournalPriority({ write: (line: string) => lines.push(line) });
+    const log = pino({ level: 'trace' }, stream);
+    log.fatal('f');
+    log.error('e');
+    log.warn('w');
+    log.info('i');
+    log.debug('d');
+    log.trace('t');
+    expect(lines.map((line) => line.slice(0, 4))).toEqual(['<3>{', '<3>{', '<4>{', '<6>{', '<7>{', '<7>{']);
   });
 });

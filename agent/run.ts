@@ -3,7 +3,8 @@ import { parseCommandArgs } from '../basics/args.js';
 import { formatProblems, loadConfig } from './config.js';
 import { errorMessage } from '../basics/errors.js';
 import { EXIT } from '../basics/exit.js';
-import { createLog } from './log.js';
+import { createLog, stderrLines } from './log.js';
+import { serviceFromEnvironment } from './service.js';
 
 /** Whatever happens, SIGTERM ends the process within this (SPEC.md section 2). */
 const STOP_DEADLINE_MS = 4_800;
@@ -18,7 +19,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const configFile = values.config;
   const loaded = loadConfig(configFile);
   if (!loaded.ok) {
-    process.stderr.write(`${configFile}: invalid config\n${formatProblems(loaded.problems)}\n`);
+    process.stderr.write(stderrLines(`${configFile}: invalid config\n${formatProblems(loaded.problems)}`, 3));
     return EXIT.USAGE;
   }
   const { config } = loaded;
@@ -34,9 +35,11 @@ export async function runCommand(args: string[]): Promise<number> {
     log.error({ err: reason }, 'unhandled promise rejection');
   });
 
-  const agent = new Agent(config, { log, setLogLevel: (level) => (log.level = level) });
+  const service = serviceFromEnvironment(process.env, () => agent.status(), log);
+  const agent = new Agent(config, { log, setLogLevel: (level) => (log.level = level), onStatusChange: () => service?.changed() });
   try {
     await agent.start();
+    service?.ready();
   } catch (error) {
     log.fatal({ err: errorMessage(error) }, 'agent could not start');
     logging.close();
@@ -49,6 +52,7 @@ export async function runCommand(args: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'stopping');
+      service?.stopping();
       const deadline = setTimeout(() => {
         log.error('clean stop took too long; exiting anyway');
         logging.close();
@@ -57,6 +61,7 @@ export async function runCommand(args: string[]): Promise<number> {
       agent
         .stop()
         .catch((error: unknown) => log.error({ err: errorMessage(error) }, 'error while stopping'))
+        .then(() => service?.flush())
         .finally(() => {
           clearTimeout(deadline);
           logging.close();
@@ -66,12 +71,11 @@ export async function runCommand(args: string[]): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
+      service?.reloading();
       const next = loadConfig(configFile);
-      if (!next.ok) {
-        log.error({ problems: next.problems }, 'config reload refused; the running config stays');
-        return;
-      }
-      agent.reload(next.config);
+      if (next.ok) agent.reload(next.config);
+      else log.error({ problems: next.problems }, 'config reload refused; the running config stays');
+      service?.reloaded();
     });
   });
 }

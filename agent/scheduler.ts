@@ -32,6 +32,8 @@ export interface PollFigures {
   failures: number;
   lastDurationMs?: number;
   failing?: string;
+  /** When the next poll is due, while the loop runs: a time long past means the loop is stuck. */
+  dueAt?: number;
 }
 
 export interface SchedulerOptions {
@@ -78,6 +80,7 @@ export class Scheduler {
         failures: entry.failures,
         lastDurationMs: entry.lastDurationMs,
         failing: entry.failing,
+        dueAt: this.started ? entry.nextAt : undefined,
       };
     }
     return figures;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ErrorWithReasonCode } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TEST_PAN, TEST_PAN_MASKED } from '../test/helpers/cardholder.js';
 import { memoryLog } from '../test/helpers/log.js';
 import { terminalTopics } from '../protocol/topics.js';
 import { systemClock } from '../basics/clock.js';
@@ -63,6 +64,7 @@ const topics = terminalTopics('pos/v1', 'T-1');
 
 async function setup(window?: number) {
   const { log, records } = memoryLog();
+  const journaled: object[] = [];
   const outbox = await Outbox.open({ store: new MemoryStore(), maxBytes: 1024 * 1024, log });
   const link = new FakeLink();
   const uplink = new Uplink({
@@ -74,12 +76,13 @@ async function setup(window?: number) {
     birth: () => ({ online: true, ts: Date.now(), session: 1, boot: 'b', agentVersion: '0', heartbeatSeconds: 60, devices: [] }),
     window,
     random: () => JUST_BELOW_ONE,
+    journal: { record: (message) => journaled.push({ ...message, queuedBefore: outbox.depth }) },
   });
   const send = async (count: number, kind: 'heartbeat' | 'fault' = 'heartbeat') => {
     for (let i = 0; i < count; i++) uplink.send(kind, (seq) => ({ seq }));
     await outbox.flush();
   };
-  return { outbox, link, uplink, records, send };
+  return { outbox, link, uplink, records, send, journaled };
 }
 
 const settle = () => vi.advanceTimersByTimeAsync(0);
@@ -93,6 +96,27 @@ afterEach(() => {
 });
 
 describe('Uplink', () => {
+  it('masks every sequenced message, journals a fault before it is queued, and queues it under its reserved seq', async () => {
+    const { link, uplink, outbox, journaled } = await setup();
+    const detail = { line: `card ${TEST_PAN} read` };
+    const seq = uplink.reserve();
+    uplink.send('heartbeat', (next) => ({ seq: next, note: TEST_PAN }));
+    uplink.sendReserved(seq + 2, 'fault', { seq: seq + 2, id: 'f-3', state: 'raised', detail });
+    uplink.send('reply', (next) => ({ seq: next, ok: true, data: { text: TEST_PAN } }));
+    await outbox.flush();
+    link.up();
+    const sequenced = link.sent.filter((sent) => !sent.retain);
+    expect(sequenced.map((sent) => [sent.topic, sent.json.seq])).toEqual([
+      [topics.heartbeat, 2],
+      [topics.fault, 3],
+      [topics.reply, 4],
+    ]);
+    for (const sent of sequenced) expect(JSON.stringify(sent.json)).toContain(TEST_PAN_MASKED);
+    for (const sent of sequenced) expect(JSON.stringify(sent.json)).not.toContain(TEST_PAN);
+    expect(journaled).toEqual([{ seq: 3, id: 'f-3', state: 'raised', detail: { line: `card ${TEST_PAN_MASKED} read` }, queuedBefore: 1 }]);
+    expect(() => uplink.sendReserved(seq + 1, 'fault', { seq: seq + 1 })).toThrow(/not above/);
+  });
+
   it('publishes a faults snapshot after the fault messages written before it, and only the newest', async () => {
     const { link, uplink, outbox } = await setup();
     link.up();

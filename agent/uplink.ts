@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { BirthMessage, FaultsSnapshot, OfflineMessage, SequencedKind } from '../protocol/messages.js';
+import type { BirthMessage, FaultMessage, FaultsSnapshot, OfflineMessage, SequencedKind } from '../protocol/messages.js';
 import type { TerminalTopics } from '../protocol/topics.js';
 import { Backoff } from '../basics/backoff.js';
 import type { Clock, Timer } from '../basics/clock.js';
@@ -9,8 +9,9 @@ import type { Outbox } from './outbox/outbox.js';
 import { redactMessage } from './redact.js';
 
 /**
- * The one exit of every upstream message. Sequenced messages (heartbeat, fault, reply) go through
- * the durable outbox and are sent in seq order with a bounded window in flight. The retained
+ * The one exit of every upstream message. Sequenced messages (heartbeat, fault, reply) are masked,
+ * a fault also recorded in the fault history, then queued in the durable outbox and sent in seq
+ * order with a bounded window in flight. The retained
  * latest-value messages (state, faults) are not queued: only their newest value matters, and it
  * is published on every connect and on every change. Device strings reach messages (a `status`
  * reply, a fault's detail), so every message is masked here for cardholder data (SPEC.md section 7).
@@ -29,6 +30,8 @@ export interface UplinkOptions {
   log: Logger;
   /** The birth message of the connection that just came up. */
   birth(): BirthMessage;
+  /** The fault history: every fault message, as it was sent, before it is queued. */
+  journal?: { record(message: FaultMessage): void };
   /** Messages on the way to the broker at once; more would only sit in MQTT.js's memory. */
   window?: number;
   random?: () => number;
@@ -61,7 +64,32 @@ export class Uplink {
 
   /** Creates a sequenced message; `build` receives its seq. Returns the seq. */
   send(kind: SequencedKind, build: (seq: number) => object, correlationData?: Buffer): number {
-    return this.options.outbox.enqueue(kind, (seq) => redactMessage(build(seq)), correlationData);
+    const seq = this.reserve();
+    this.sendReserved(seq, kind, build(seq), correlationData);
+    return seq;
+  }
+
+  /** Takes the seq of a message that is built later (a fault's id is the seq of its raise). */
+  reserve(): number {
+    return this.options.outbox.reserve();
+  }
+
+  /**
+   * Sends a message under a seq from reserve(), or under one above everything written (a fault
+   * saved but not yet sent when the agent last stopped). A fault is journaled before it is queued,
+   * so that a crash in between repeats the journal line, which the journal skips, rather than lose
+   * it. Returns the message as it leaves, masked.
+   */
+  sendReserved<M extends object>(seq: number, kind: SequencedKind, message: M, correlationData?: Buffer): M {
+    const masked = redactMessage(message);
+    if (kind === 'fault') this.options.journal?.record(masked as unknown as FaultMessage);
+    this.options.outbox.put(seq, kind, masked, correlationData);
+    return masked;
+  }
+
+  /** The highest seq written to the outbox; a reserved seq above it was never sent. */
+  get lastWrittenSeq(): number {
+    return this.options.outbox.lastWrittenSeq;
   }
 
   /** The retained R/faults snapshot: published now if connected, else after the next birth. */

@@ -33,7 +33,15 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('../agent/run.js')).runCommand,
   'check-config': async () => (await import('../agent/check-config.js')).checkConfigCommand,
-  demo: async () => (await import('../sim/demo.js')).demoCommand,
+  demo: async () => {
+    try {
+      return (await import('../sim/demo.js')).demoCommand;
+    } catch (error) {
+      // The Debian package ships the agent, not the demo's embedded broker (aedes).
+      if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      throw new AgentError('USAGE', 'the demo needs its embedded broker (aedes), which an installed agent does not include: run it from a checkout with npm start');
+    }
+  },
   sim: async () => (await import('../sim/cli.js')).simCommand,
   tech: async () => (await import('../tech/cli.js')).techCommand,
 };

@@ -7,7 +7,7 @@ import { hs256, payload, rawToken, sign, technician } from '../../test/helpers/t
 import { removeTempDirs, tempDir } from '../../sim/temp-dirs.js';
 import type { SelfTest } from '../../drivers/types.js';
 import type { ReplyMessage } from '../../protocol/messages.js';
-import type { AgentStatus } from '../agent.js';
+import type { AgentStatus } from '../status.js';
 import type { Clock, Timer } from '../../basics/clock.js';
 import { FaultJournal } from '../fault-journal.js';
 import { TemporaryLogLevel } from '../log-level.js';

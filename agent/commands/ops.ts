@@ -1,7 +1,7 @@
 import type { SelfTest } from '../../drivers/types.js';
 import { OP_ARGS, type OpArgs, type OpName } from '../../protocol/command.js';
 import type { DeviceName } from '../../protocol/devices.js';
-import type { AgentStatus } from '../agent.js';
+import type { AgentStatus } from '../status.js';
 import type { FaultJournal } from '../fault-journal.js';
 import type { TemporaryLogLevel } from '../log-level.js';
 import type { MaintenanceState } from '../maintenance.js';
