@@ -244,7 +244,10 @@ export class Agent {
       rebirth: () => uplink.rebirth(),
       journal,
       logLevel: this.logLevel,
-      merchant: merchantApproval(() => this.drivers.get('merchant') as MerchantDriver | undefined, () => this.scheduler.pollNow('merchant')),
+      merchant: merchantApproval(
+        () => this.live().devices.drivers.get('merchant') as MerchantDriver | undefined,
+        () => this.live().scheduler.pollNow('merchant'),
+      ),
     };
   }
 
