@@ -16,6 +16,8 @@ export default defineConfig({
   minify: true,
   noExternal: [/^(?!aedes$)/],
   esbuildPlugins: [serialportBinding, silentDebug],
+  // A wall clock earlier than this is wrong (SYS_CLOCK_INVALID, basics/build-time.ts).
+  define: { POS_AGENT_BUILT_AT: String(process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now()) },
   banner: {
     // Bundled CommonJS dependencies call require() for Node's own modules.
     js: "#!/usr/bin/env node\nimport { createRequire as __posAgentRequire } from 'node:module'; const require = __posAgentRequire(import.meta.url);",

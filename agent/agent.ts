@@ -3,6 +3,7 @@ import path from 'node:path';
 import type mqtt from 'mqtt';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../basics/clock.js';
+import { sysfsAt } from '../drivers/sysfs.js';
 import type { DriverEnv, Sample } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
 import type { BirthMessage } from '../protocol/messages.js';
@@ -28,6 +29,7 @@ import { Maintenance } from './maintenance.js';
 import { FileStore } from './outbox/file-store.js';
 import { Outbox } from './outbox/outbox.js';
 import type { OutboxStore } from './outbox/store.js';
+import { markCleanStop, recognizeStart, type StartKind } from './restart.js';
 import { Scheduler } from './scheduler.js';
 import type { AgentStatus } from './status.js';
 import { runSelfTests, type SelfTestResults } from './self-tests.js';
@@ -56,6 +58,7 @@ export interface AgentDeps {
 /** What exists between start() and stop(). */
 interface Running {
   startedAt: number;
+  started: StartKind;
   releaseLock(): void;
   journal: FaultJournal;
   outbox: Outbox;
@@ -98,13 +101,14 @@ export class Agent {
     const startedAt = clock.now();
     ensureDir(config.stateDir);
     const releaseLock = acquireLock(config.stateDir);
+    const started = await recognizeStart(config.stateDir, deps.driverEnv?.procfs ?? sysfsAt(config.procRoot), clock.now(), log);
 
     const journal = new FaultJournal(config.stateDir);
     const store = deps.store ?? new FileStore({ dir: path.join(config.stateDir, 'outbox'), maxBytes: config.outbox.maxBytes, log });
     const outbox = await Outbox.open({ store, maxBytes: config.outbox.maxBytes, log });
     const connection = new Connection({ config, topics, clock, log, random: deps.random, connect: deps.connect });
     const devices = new Devices({ config, clock, log, driverEnv: deps.driverEnv });
-    const uplink = new Uplink({ link: connection.link, outbox, topics, clock, log, journal, random: deps.random, birth: () => this.birth(connection.session, devices.polled) });
+    const uplink = new Uplink({ link: connection.link, outbox, topics, clock, log, journal, random: deps.random, birth: () => this.birth(connection.session, devices.polled, started) });
     const publishSnapshot = () => {
       const faults = engine.list();
       uplink.setFaults(faultsSnapshot(clock.now(), faults, verdict(faults, maintenance.state.on), maintenance.state));
@@ -154,7 +158,7 @@ export class Agent {
     connection.link.on('message', (topic, payload, correlationData) => {
       if (topic === topics.cmd && !this.stopping) void commands.handle(payload, correlationData);
     });
-    this.running = { startedAt, releaseLock, journal, outbox, connection, uplink, engine, maintenance, commands, devices, scheduler, heartbeat };
+    this.running = { startedAt, started, releaseLock, journal, outbox, connection, uplink, engine, maintenance, commands, devices, scheduler, heartbeat };
 
     // Faults of devices this config no longer has are cleared before the first snapshot.
     engine.retireDevices(devices.polled, clock.now());
@@ -182,6 +186,7 @@ export class Agent {
     await running.uplink.close({ online: false, session: running.connection.session, reason: 'shutdown', ts: this.clock.now() }, 1_000);
     await running.outbox.close();
     running.journal.close();
+    markCleanStop(this.config.stateDir, running.started.bootId, this.clock.now(), this.log);
     running.releaseLock();
     this.log.info({ terminalId: this.config.terminalId }, 'agent stopped');
   }
@@ -203,7 +208,7 @@ export class Agent {
   }
 
   status(): AgentStatus {
-    const { startedAt, engine, maintenance, devices, scheduler, outbox, connection } = this.live();
+    const { startedAt, started, engine, maintenance, devices, scheduler, outbox, connection } = this.live();
     const faults = engine.list();
     const now = verdict(faults, maintenance.state.on);
     return {
@@ -212,6 +217,7 @@ export class Agent {
       boot: this.boot,
       session: connection.session,
       startedAt,
+      restart: started.restart,
       availability: now.availability,
       reasons: now.reasons,
       faults,
@@ -251,7 +257,7 @@ export class Agent {
     };
   }
 
-  private birth(session: number, devices: DeviceName[]): BirthMessage {
+  private birth(session: number, devices: DeviceName[], started: StartKind): BirthMessage {
     return {
       online: true,
       ts: this.clock.now(),
@@ -260,6 +266,7 @@ export class Agent {
       agentVersion: AGENT_VERSION,
       heartbeatSeconds: this.config.heartbeatSeconds,
       devices,
+      restart: started.restart,
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { Restart } from '../drivers/system/boots.js';
 import type { DeviceName } from '../protocol/devices.js';
 import type { Verdict } from './availability.js';
 import type { DeviceStatus } from './devices.js';
@@ -14,6 +15,8 @@ export interface AgentStatus {
   boot: string;
   session: number;
   startedAt: number;
+  /** How the agent came to start (agent/restart.ts); the boots are in the system device's reading. */
+  restart: Restart;
   availability: Verdict['availability'];
   reasons: Verdict['reasons'];
   faults: ActiveFault[];

@@ -73,7 +73,7 @@ async function setup(window?: number) {
     topics,
     clock: systemClock,
     log,
-    birth: () => ({ online: true, ts: Date.now(), session: 1, boot: 'b', agentVersion: '0', heartbeatSeconds: 60, devices: [] }),
+    birth: () => ({ online: true, ts: Date.now(), session: 1, boot: 'b', agentVersion: '0', heartbeatSeconds: 60, devices: [], restart: 'first' }),
     window,
     random: () => JUST_BELOW_ONE,
     journal: { record: (message) => journaled.push({ ...message, queuedBefore: outbox.depth }) },

@@ -170,7 +170,7 @@ async function drain(context: BenchContext): Promise<Figure[]> {
     topics,
     clock: systemClock,
     log: silentLog,
-    birth: () => ({ online: true, ts: Date.now(), session: 1, boot: 'bench', agentVersion: 'bench', heartbeatSeconds: 60, devices: [] }),
+    birth: () => ({ online: true, ts: Date.now(), session: 1, boot: 'bench', agentVersion: 'bench', heartbeatSeconds: 60, devices: [], restart: 'first' }),
   });
   try {
     const up = new Promise<number>((resolve) => link.once('up', () => resolve(performance.now())));

@@ -19,6 +19,8 @@ export interface BirthMessage {
   agentVersion: string;
   heartbeatSeconds: number;
   devices: DeviceName[];
+  /** How the agent came to start: `first`, `clean`, `crash`, `reboot` or `power-loss`. */
+  restart: 'first' | 'clean' | 'crash' | 'reboot' | 'power-loss';
 }
 
 export interface OfflineMessage {

@@ -8,7 +8,7 @@ import { AgentError } from '../basics/errors.js';
 import { EXIT } from '../basics/exit.js';
 import { isFaultCode } from '../protocol/faults.js';
 import { sendControl, serveControl, type ControlAnswer, type ControlRequest } from './control.js';
-import { INJECTIONS } from './injections.js';
+import { INJECTIONS, NOT_INJECTABLE } from './injections.js';
 import { ScenarioRunner, scenarioSchema, type Scenario } from './scenario.js';
 import { SERIAL_DEVICES, SimTerminal, type SerialDevice, type TerminalChange } from './terminal.js';
 
@@ -154,7 +154,7 @@ async function handleControl(terminal: SimTerminal, request: ControlRequest): Pr
     case 'clear': {
       if (!isFaultCode(request.code)) return { ok: false, error: `unknown fault code ${request.code}` };
       const injection = INJECTIONS[request.code];
-      if (!injection) return { ok: false, error: `${request.code} cannot be made on this simulator` };
+      if (!injection) return { ok: false, error: `${request.code} cannot be made on this simulator${NOT_INJECTABLE[request.code] ? `: it is ${NOT_INJECTABLE[request.code]}` : ''}` };
       await terminal.apply(request.action === 'inject' ? injection.inject : injection.clear);
       return { ok: true, done: `${request.action === 'inject' ? 'injected' : 'cleared'} ${request.code} (${injection.how})` };
     }

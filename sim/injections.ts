@@ -15,6 +15,11 @@ export interface Injection {
 
 const onBattery = { status: 'Discharging' as const, mainsOnline: false };
 
+/** Codes no simulated device can cause, and how to cause them instead. */
+export const NOT_INJECTABLE: Partial<Record<FaultCode, string>> = {
+  SYS_CLOCK_INVALID: "the agent's own wall clock: run the agent under libfaketime with a date before its build (FAKETIME='@2001-01-01 00:00:00')",
+};
+
 export const INJECTIONS: Partial<Record<FaultCode, Injection>> = {
   PRINTER_OFFLINE: { inject: { printer: { silent: true } }, clear: { printer: { silent: false } }, how: 'the printer answers nothing' },
   PRINTER_PAPER_OUT: { inject: { printer: { paper: 'out' } }, clear: { printer: { paper: 'ok' } }, how: 'roll paper end sensor' },
@@ -70,6 +75,16 @@ export const INJECTIONS: Partial<Record<FaultCode, Injection>> = {
     inject: { app: { crashLoop: true } },
     clear: { app: { crashLoop: false } },
     how: 'payapp restarts under a new pid every 1.5 s (clearing: it stays up; the fault clears 10 min after its last start)',
+  },
+  SYS_CLOCK_UNSYNCED: {
+    inject: { clockSync: { synced: false } },
+    clear: { clockSync: { synced: true } },
+    how: 'removes the clock sync flag file (the fault is raised after 10 min without it)',
+  },
+  SYS_REBOOT_LOOP: {
+    inject: { boot: { reboots: 3 } },
+    clear: { boot: { reboots: 0 } },
+    how: 'three new boot ids 1.5 s apart (the agent sees one per system poll; the fault clears an hour after the last boot)',
   },
   SYS_MEMORY_LOW: { inject: { system: { memAvailableMb: 20 } }, clear: { system: { memAvailableMb: 512 } }, how: 'MemAvailable 20 of 1024 MiB' },
   MERCHANT_CHANGED: {

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { FileTree } from './file-tree.js';
 
-/** `/proc/meminfo`, `/proc/loadavg` and `/proc/uptime` of a simulated terminal. */
+/** `/proc/meminfo`, `/proc/loadavg`, `/proc/uptime`, `/proc/stat` and the boot id of a simulated terminal. */
 export interface SystemState {
   memTotalMb: number;
   memAvailableMb: number;
@@ -18,13 +19,34 @@ export const HEALTHY_SYSTEM: SystemState = {
 export class SimSystem {
   private state: SystemState = { ...HEALTHY_SYSTEM, load: [...HEALTHY_SYSTEM.load] };
   private readonly startedAt = Date.now();
+  private rebooting: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly tree: FileTree) {
+    this.tree.write('sys/kernel/random/boot_id', `${randomUUID()}\n`);
     this.write();
   }
 
   get current(): Readonly<SystemState> {
     return this.state;
+  }
+
+  /**
+   * The terminal reboots `count` times, one every `everyMs`: a new boot id each time. (A real
+   * reboot restarts the agent too; here the agent sees each new id at its next system poll, so
+   * `everyMs` must be longer than that poll's interval.) A count of 0 stops pending reboots.
+   */
+  reboot(count: number, everyMs = 1_500): void {
+    clearInterval(this.rebooting);
+    let left = count;
+    if (left <= 0) return;
+    this.rebooting = setInterval(() => {
+      this.tree.write('sys/kernel/random/boot_id', `${randomUUID()}\n`);
+      if (--left <= 0) clearInterval(this.rebooting);
+    }, everyMs);
+  }
+
+  close(): void {
+    clearInterval(this.rebooting);
   }
 
   /** The boot's epoch seconds (`btime` in `/proc/stat`), from the uptime the state says. */

@@ -32,6 +32,10 @@ export interface TerminalChange {
   modem?: Partial<ModemState>;
   merchant?: Partial<MerchantState>;
   probe?: { mode: ProbeHostMode };
+  /** Reboots: a new boot id `reboots` times, one every `everyMs` [1500]. */
+  boot?: { reboots: number; everyMs?: number };
+  /** The clock sync flag (systemd-timesyncd's `synchronized` file) present or absent. */
+  clockSync?: { synced: boolean };
   /** The payment application's processes in the proc tree. */
   app?: Partial<Omit<AppState, 'pid'>>;
   /** Cards through the reader now (after any cardReader change, so its error ratio applies). */
@@ -91,6 +95,13 @@ export class SimTerminal {
     this.network = new SimNetwork(this.sys, this.proc, 'wwan0');
     this.app = new SimApp(this.proc, () => this.system.bootTime());
     this.merchant = new SimMerchant(dir);
+    fs.mkdirSync(path.dirname(this.clockSyncFile), { recursive: true });
+    fs.writeFileSync(this.clockSyncFile, '');
+  }
+
+  /** Stands in for `/run/systemd/timesync/synchronized`. */
+  get clockSyncFile(): string {
+    return path.join(this.dir, 'run', 'timesync', 'synchronized');
   }
 
   /**
@@ -127,6 +138,11 @@ export class SimTerminal {
     if (change.battery) this.battery.set(checkFields('battery', change.battery, this.battery.current, ['raw', 'unplugged']));
     if (change.system) this.system.set(checkFields('system', change.system, this.system.current));
     if (change.network) this.network.set(change.network);
+    if (change.boot) this.system.reboot(change.boot.reboots, change.boot.everyMs);
+    if (change.clockSync) {
+      if (change.clockSync.synced) fs.writeFileSync(this.clockSyncFile, '');
+      else fs.rmSync(this.clockSyncFile, { force: true });
+    }
     if (change.app) this.app.set(checkFields('app', change.app, this.app.current));
     if (change.merchant) this.merchant.set(checkFields('merchant', change.merchant, this.merchant.current));
     if (change.printer) this.need('printer', this.printer).set(change.printer);
@@ -189,13 +205,14 @@ export class SimTerminal {
       modem: this.modem?.current,
       probe: this.probeHost ? { mode: this.probeHost.mode, port: this.probeHost.port } : undefined,
       maintenance: fs.existsSync(path.join(this.stateDir, 'maintenance')),
+      clockSynced: fs.existsSync(this.clockSyncFile),
     };
   }
 
   agentConfig(options: AgentConfigOptions): Record<string, unknown> {
     const devices: Record<string, unknown> = {
       battery: { supply: this.battery.supply, mains: this.battery.mains, pollSeconds: options.batteryPollSeconds ?? 30 },
-      system: { pollSeconds: options.systemPollSeconds ?? 60 },
+      system: { pollSeconds: options.systemPollSeconds ?? 60, clockSyncFile: this.clockSyncFile },
       merchant: { file: this.merchant.file, format: 'json', pollSeconds: options.merchantPollSeconds ?? 10, fields: SIM_MERCHANT_FIELDS, expectedMcc: ['5812'] },
     };
     if (this.wires.size > 0) {
@@ -226,6 +243,7 @@ export class SimTerminal {
   async close(): Promise<void> {
     clearInterval(this.swiping);
     this.app.close();
+    this.system.close();
     this.network.stopTraffic();
     await this.modem?.close();
     for (const wire of this.wires.values()) await wire.close();

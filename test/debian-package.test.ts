@@ -10,6 +10,7 @@ import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
 import { findTool } from '../sim/tools.js';
 import { NotifySocket } from './helpers/notify-socket.js';
 import { Recorder } from './helpers/recorder.js';
+import { denyWriteExecute } from './helpers/write-execute.js';
 
 /**
  * The Debian package from the outside: built with the build script, inspected, installed on this
@@ -56,7 +57,10 @@ function unitCommand(): { argv: string[]; user: string } {
   return { argv: value('ExecStart').split(/\s+/), user: value('User') };
 }
 
-/** One run of the installed daemon as its unit would start it, stderr going to a file as to journald. */
+/**
+ * One run of the installed daemon as its unit would start it: its user, its ExecStart, stderr
+ * going to a file as to journald, and under MemoryDenyWriteExecute's filter, as the unit says.
+ */
 class ServiceRun {
   readonly child: ChildProcess;
   readonly stderrFile: string;
@@ -74,7 +78,8 @@ class ServiceRun {
       ...(notify ? { NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '2000000' } : {}),
       ...extraEnv,
     };
-    this.child = spawn('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--init-groups', '--', ...argv], { env, stdio: ['ignore', 'ignore', fd] });
+    const [command, ...args] = [...denyWriteExecute(findTool('python3')!)!, 'setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', '--', ...argv];
+    this.child = spawn(command!, args, { env, stdio: ['ignore', 'ignore', fd] });
     fs.closeSync(fd);
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
   }
@@ -173,6 +178,20 @@ describe.runIf(allowed)('the Debian package', () => {
     expect(`${verify.stdout}${verify.stderr}`.split('\n').filter((line) => line.includes('pos-agent'))).toEqual([]);
     expect(run('/usr/bin/pos-agent', ['--version']).trim()).toBe(pkg.version);
     expect(fs.readFileSync('/usr/lib/pos-agent/bin/pos-agent', 'utf8')).toContain('--no-expose-wasm');
+  });
+
+  it('holds MemoryDenyWriteExecute only because the launcher runs the daemon without a JIT', () => {
+    expect(fs.readFileSync(UNIT, 'utf8')).toMatch(/^MemoryDenyWriteExecute=yes$/m);
+    const filter = denyWriteExecute(findTool('python3')!);
+    expect(filter, `no write-execute filter for ${process.arch}`).toBeDefined();
+    // Node with its JIT dies under the filter: the filter bites, and the daemon's runs below hold.
+    const jit = spawnSync(filter![0]!, [...filter!.slice(1), 'node', '-e', 'console.log(1)'], { encoding: 'utf8' });
+    expect(jit.status).not.toBe(0);
+    expect(jit.stdout).toBe('');
+    expect(jit.stderr).toMatch(/Fatal error/);
+    // Only `run` goes without the JIT: the commands a person runs by hand keep Node's defaults.
+    const version = spawnSync(filter![0]!, [...filter!.slice(1), '/usr/bin/pos-agent', '--version'], { encoding: 'utf8' });
+    expect(version.stderr).toMatch(/Fatal error/);
   });
 
   it('refuses a missing or invalid /etc/pos-agent/agent.json with exit 2 and an error in the journal', async () => {

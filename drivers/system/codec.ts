@@ -1,8 +1,9 @@
 import { maskedExcerpt } from '../../basics/cardholder-data.js';
 import type { Parsed } from '../battery/codec.js';
+import type { ClockAndBoots } from './clock-boots.js';
 
-/** Memory, load, uptime and free space of the terminal itself. Sizes in MiB. */
-export interface SystemReading {
+/** Memory, load, uptime and free space of the terminal itself, its clock and its boots. Sizes in MiB. */
+export interface SystemReading extends Partial<ClockAndBoots> {
   memTotalMb?: number;
   memAvailableMb?: number;
   memAvailablePercent?: number;

@@ -1,12 +1,17 @@
 import { errorMessage } from '../../basics/errors.js';
 import { InputProblems } from '../problems.js';
+import type { SysfsReader } from '../sysfs.js';
 import type { Driver, DriverEnv } from '../types.js';
+import { clockAndBoots } from './clock-boots.js';
 import { diskFigures, parseLoadavg, parseMeminfo, parseUptime, type SystemReading } from './codec.js';
 
 /** Reads memory, load and uptime from proc and the free space of the state folder's filesystem. */
-export function createSystemDriver(env: Pick<DriverEnv, 'procfs' | 'log' | 'statfs' | 'stateDir'>): Driver<SystemReading> {
+export function createSystemDriver(
+  env: Pick<DriverEnv, 'procfs' | 'log' | 'statfs' | 'stateDir' | 'clock'> & { files: SysfsReader; clockSyncFile?: string; monotonic?: () => number },
+): Driver<SystemReading> {
   const { procfs } = env;
   const problems = new InputProblems(env.log);
+  const readClockAndBoots = clockAndBoots({ ...env, problems });
 
   async function readProc(file: string): Promise<string | undefined> {
     try {
@@ -36,7 +41,7 @@ export function createSystemDriver(env: Pick<DriverEnv, 'procfs' | 'log' | 'stat
       } catch (error) {
         problems.report(`statfs ${env.stateDir}`, errorMessage(error));
       }
-      return reading;
+      return Object.assign(reading, await readClockAndBoots());
     },
   };
 }

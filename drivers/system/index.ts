@@ -1,4 +1,5 @@
 import * as z from '../../protocol/schema.js';
+import { sysfsAt } from '../sysfs.js';
 import type { DeviceModule } from '../types.js';
 import type { SystemReading } from './codec.js';
 import { createSystemDriver } from './driver.js';
@@ -6,15 +7,20 @@ import { SYSTEM_THRESHOLDS, systemRules } from './faults.js';
 
 export interface SystemConfig {
   pollSeconds: number;
+  /** A file whose presence means the clock is synchronized (systemd-timesyncd's). */
+  clockSyncFile?: string;
 }
 
 /** Always polled, also when `devices` leaves it out; `devices.system.pollSeconds` may change its interval. */
 export const system: DeviceModule<SystemConfig, SystemReading> = {
   name: 'system',
-  config: z.strictObject({ pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 60) }),
+  config: z.strictObject({
+    pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 60),
+    clockSyncFile: z.optional(z.string().check(z.regex(/^\//, 'an absolute path'))),
+  }),
   thresholds: SYSTEM_THRESHOLDS,
   pollSeconds: (config) => config.pollSeconds,
-  create: (_config, env) => createSystemDriver(env),
+  create: (config, env) => createSystemDriver({ ...env, files: sysfsAt('/'), clockSyncFile: config.clockSyncFile }),
   rules: systemRules,
   heartbeat(sample) {
     if (!sample.ok) return { online: false };

@@ -42,3 +42,40 @@ describe('system faults (SPEC.md section 5)', () => {
     expect(run([{ memAvailablePercent: 2 }, { memTotalMb: 1000 }])).toEqual([['SYS_MEMORY_LOW'], ['SYS_MEMORY_LOW']]);
   });
 });
+
+describe('system clock and boot faults (SPEC.md section 5)', () => {
+  const codes = (readings: SystemReading[], at: (i: number) => number) => {
+    let seq = 0;
+    const engine = new FaultEngine({ store: memoryFaultStore(), reserveSeq: () => ++seq, announce: () => {} });
+    engine.setRules('system', systemRules(resolveThresholds(allThresholdDefaults(), {})) as FaultRule<unknown>[]);
+    return readings.map((reading, i) => {
+      engine.observe('system', { ok: true, at: at(i), reading });
+      return engine.list().map((fault) => fault.code);
+    });
+  };
+
+  it('SYS_CLOCK_INVALID while the wall clock is before the build time, at once', () => {
+    const built = Date.UTC(2026, 10, 1);
+    expect(codes([{ wallClock: built + 1, builtAt: built }, { wallClock: Date.UTC(2001, 0, 1), builtAt: built }, { wallClock: built, builtAt: built }], (i) => i)).toEqual([
+      [], ['SYS_CLOCK_INVALID'], [],
+    ]);
+  });
+
+  it('SYS_CLOCK_UNSYNCED after 10 minutes without the sync file; clears when it is back', () => {
+    expect(
+      codes(
+        [{ clockSynced: false, unsyncedSeconds: 0 }, { clockSynced: false, unsyncedSeconds: 599 }, { clockSynced: false, unsyncedSeconds: 600 }, { clockSynced: true }, {}],
+        (i) => i,
+      ),
+    ).toEqual([[], [], ['SYS_CLOCK_UNSYNCED'], [], []]);
+  });
+
+  it('SYS_REBOOT_LOOP at 3 boots within an hour; clears an hour after the last', () => {
+    const hour = 3_600_000;
+    const boots = [{ bootId: 'a', at: 0 }, { bootId: 'b', at: 20 * 60_000 }, { bootId: 'c', at: 50 * 60_000 }];
+    const times = [20 * 60_000, 50 * 60_000, 50 * 60_000 + hour - 1, 50 * 60_000 + hour];
+    expect(codes([{ boots: boots.slice(0, 2) }, { boots }, { boots }, { boots }], (i) => times[i]!)).toEqual([[], ['SYS_REBOOT_LOOP'], ['SYS_REBOOT_LOOP'], []]);
+    // Three boots spread over more than an hour are no loop.
+    expect(codes([{ boots: [{ bootId: 'a', at: 0 }, { bootId: 'b', at: hour / 2 }, { bootId: 'c', at: hour + 1 }] }], () => hour + 1)).toEqual([[]]);
+  });
+});
