@@ -1,3 +1,4 @@
+import type { LinkFigures } from '../protocol/status.js';
 import { EventEmitter } from 'node:events';
 import mqtt, { ReasonCodes, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
@@ -49,14 +50,7 @@ export interface LinkOptions {
   connect?: typeof mqtt.connect;
 }
 
-export interface LinkFigures {
-  up: boolean;
-  connects: number;
-  attempts: number;
-  connectedSince?: number;
-  lastError?: string;
-  nextAttemptAt?: number;
-}
+export type { LinkFigures } from '../protocol/status.js';
 
 export interface PublishOptions {
   retain?: boolean;

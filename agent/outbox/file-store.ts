@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
-import type { SequencedKind } from '../../protocol/messages.js';
+import { SEQUENCED_KINDS as KINDS, type SequencedKind } from '../../protocol/messages.js';
 import { errnoCode } from '../../basics/errors.js';
 import { fsyncDir, readJsonFile, writeFileAtomic } from '../files.js';
 import type { OutboxRecord, OutboxStore, RecordInfo, StoreState } from './store.js';
@@ -28,7 +28,6 @@ import type { OutboxRecord, OutboxStore, RecordInfo, StoreState } from './store.
  *   { lastSeq, dropped, nextSegment, retire?: id, adopt?: id }
  */
 
-const KINDS: readonly SequencedKind[] = ['heartbeat', 'fault', 'reply'];
 const HEADER = 8;
 const BODY_FIXED = 11;
 const MAX_BODY = 4 * 1024 * 1024;

@@ -1,3 +1,4 @@
+import type { OutboxFigures } from '../../protocol/status.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { SequencedKind } from '../../protocol/messages.js';
@@ -30,14 +31,7 @@ export interface OutboxOptions {
   log: Logger;
 }
 
-export interface OutboxFigures {
-  depth: number;
-  dropped: number;
-  inFlight: number;
-  liveBytes: number;
-  diskBytes: number;
-  lastSeq: number;
-}
+export type { OutboxFigures } from '../../protocol/status.js';
 
 const CACHE_BYTES = 256 * 1024;
 
