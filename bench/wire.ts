@@ -64,7 +64,7 @@ export async function wireSection(context: BenchContext): Promise<Figure[]> {
   const keyLogFile = path.join(context.dir, 'tls-keys.log');
   const capture = await Capture.start(tcpdump, path.join(context.dir, 'wire.pcap'), [broker.port, probeHost.port]);
   const startedAt = Date.now() / 1000;
-  const agent = new AgentProcess(configFile, undefined, { ...process.env, NODE_OPTIONS: `--tls-keylog=${keyLogFile}` });
+  const agent = new AgentProcess(configFile, undefined, { NODE_OPTIONS: `--tls-keylog=${keyLogFile}` });
   try {
     const first = await subscriber.seenOrNext('first heartbeat', (m) => m.topic.endsWith('/heartbeat'), 60_000);
     const steadyFrom = (performance.timeOrigin + first.at) / 1000 + SETTLE_SECONDS;
