@@ -168,7 +168,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 /** The devices this config polls: the configured ones and those that are always polled. */
 export function polledDevices(config: AgentConfig): DeviceName[] {
   return DEVICE_NAMES.filter(
-    (name) => ALWAYS_POLLED.includes(name) || (config.devices as Record<string, unknown>)[name] !== undefined,
+    (name) =>
+      ALWAYS_POLLED.includes(name) ||
+      (config.devices as Record<string, unknown>)[name] !== undefined ||
+      // The MQTT link's certificates are checked whenever it has any (SPEC.md section 3).
+      (name === 'certificates' && (config.mqtt.ca !== undefined || config.mqtt.cert !== undefined)),
   );
 }
 

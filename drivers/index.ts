@@ -2,6 +2,7 @@ import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
 import { app } from './app/index.js';
 import { battery } from './battery/index.js';
+import { certificates } from './certificates/index.js';
 import { cardReader } from './card-reader/index.js';
 import { network } from './network/index.js';
 import { printer } from './printer/index.js';
@@ -20,6 +21,7 @@ export const DEVICES: Partial<Record<DeviceName, DeviceModule<any, any>>> = {
   network,
   system,
   app,
+  certificates,
 };
 
 /** The devices that are polled without being configured. */

@@ -42,6 +42,8 @@ export const FAULTS = {
   SYS_REBOOT_LOOP: { device: 'system', severity: 'warning', message: 'Terminal keeps rebooting' },
   APP_DOWN: { device: 'app', severity: 'critical', message: 'Payment application is not running' },
   APP_CRASH_LOOP: { device: 'app', severity: 'warning', message: 'Payment application keeps restarting' },
+  CERT_EXPIRING: { device: 'certificates', severity: 'warning', message: 'A certificate expires soon' },
+  CERT_EXPIRED: { device: 'certificates', severity: 'critical', message: 'A certificate has expired or is not yet valid' },
 } as const satisfies Record<string, FaultDefinition>;
 
 export type FaultCode = keyof typeof FAULTS;
