@@ -1,3 +1,4 @@
+import type { DeviceStatus } from '../protocol/status.js';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Clock } from '../basics/clock.js';
@@ -9,17 +10,10 @@ import { tcpProbe } from '../drivers/tcp-probe.js';
 import { resolveThresholds } from '../drivers/thresholds.js';
 import type { DeviceModule, Driver, DriverEnv, Sample } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
+import type { HeartbeatDevices } from '../protocol/heartbeat.js';
 import { polledDevices, type AgentConfig } from './config.js';
 import type { FaultEngine } from './fault-engine.js';
 import type { PollFigures, Scheduler } from './scheduler.js';
-
-export interface DeviceStatus {
-  online: boolean;
-  at?: number;
-  reading?: unknown;
-  error?: string;
-  polls?: PollFigures;
-}
 
 export interface DevicesOptions {
   config: AgentConfig;
@@ -75,14 +69,16 @@ export class Devices {
     return this.polled.every((name) => this.latest.has(name));
   }
 
-  /** Each device's heartbeat fields, from its latest sample. */
-  heartbeat(): Partial<Record<DeviceName, Record<string, unknown>>> {
-    const fields: Partial<Record<DeviceName, Record<string, unknown>>> = {};
+  /** Each device's heartbeat fields, from its latest sample; none of a device that has no part in it. */
+  heartbeat(): HeartbeatDevices {
+    const fields: Record<string, unknown> = {};
     for (const [name, module] of this.modules) {
       const sample = this.latest.get(name);
-      if (sample) fields[name] = module.heartbeat(sample);
+      const part = sample && module.heartbeat(sample);
+      if (part) fields[name] = part;
     }
-    return fields;
+    // Each module's part is typed by its name (DeviceModule's third parameter).
+    return fields as HeartbeatDevices;
   }
 
   /** Each device's latest reading or error, with its poll figures (the `status` answer). */

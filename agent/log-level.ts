@@ -1,13 +1,9 @@
+import type { LogLevelState } from '../protocol/status.js';
 import type { Logger } from 'pino';
 import type { LogLevel } from '../protocol/log-levels.js';
 import type { Clock, Timer } from '../basics/clock.js';
 
-export interface LogLevelState {
-  level: LogLevel;
-  configured: LogLevel;
-  /** Epoch ms when the configured level comes back; absent while it is in force. */
-  until?: number;
-}
+export type { LogLevelState } from '../protocol/status.js';
 
 /**
  * The `loglevel` command: another level for a while, then the configured one again by itself,

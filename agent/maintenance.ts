@@ -1,3 +1,4 @@
+import type { MaintenanceState } from '../protocol/status.js';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -11,12 +12,7 @@ import { errnoCode, errorMessage } from '../basics/errors.js';
  * restarts. The file may be empty or hold `{"reason", "until"}`; past `until` it is removed.
  */
 
-export interface MaintenanceState {
-  on: boolean;
-  reason?: string;
-  /** Epoch ms when it ends by itself; absent for a file an upgrade tool manages. */
-  until?: number;
-}
+export type { MaintenanceState } from '../protocol/status.js';
 
 const POLL_MS = 2_000;
 

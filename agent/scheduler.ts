@@ -1,3 +1,4 @@
+import type { PollFigures } from '../protocol/status.js';
 import type { Logger } from 'pino';
 import type { Driver, Sample } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
@@ -27,14 +28,7 @@ interface Entry {
   lastDurationMs?: number;
 }
 
-export interface PollFigures {
-  polls: number;
-  failures: number;
-  lastDurationMs?: number;
-  failing?: string;
-  /** When the next poll is due, while the loop runs: a time long past means the loop is stuck. */
-  dueAt?: number;
-}
+export type { PollFigures } from '../protocol/status.js';
 
 export interface SchedulerOptions {
   clock: Clock;

@@ -1,4 +1,4 @@
-import { DEVICE_NAMES, type DeviceName } from '../protocol/devices.js';
+import { HEARTBEAT_DEVICES, type HeartbeatDevices } from '../protocol/heartbeat.js';
 import type { FaultMessage, FaultsSnapshot, HeartbeatMessage } from '../protocol/messages.js';
 import type { Verdict } from './availability.js';
 import type { ActiveFault, FaultTransition } from './fault-engine.js';
@@ -10,17 +10,16 @@ export function heartbeatMessage(
   seq: number,
   ts: number,
   verdict: Verdict,
-  devices: Partial<Record<DeviceName, Record<string, unknown>>>,
+  devices: HeartbeatDevices,
   outbox: { depth: number; dropped: number },
 ): HeartbeatMessage {
-  const message = { seq, ts, availability: verdict.availability, reasons: verdict.reasons } as HeartbeatMessage;
-  for (const name of DEVICE_NAMES) {
+  const parts: HeartbeatDevices = {};
+  for (const name of HEARTBEAT_DEVICES) {
     const fields = devices[name];
-    // Devices that put nothing in the heartbeat (app, certificates) leave no empty object.
-    if (fields && Object.keys(fields).length > 0) (message as unknown as Record<string, unknown>)[name] = fields;
+    // A device's part with nothing in it is left out, not sent as an empty object.
+    if (fields && Object.keys(fields).length > 0) Object.assign(parts, { [name]: fields });
   }
-  message.outbox = outbox;
-  return message;
+  return { seq, ts, availability: verdict.availability, reasons: verdict.reasons, ...parts, outbox };
 }
 
 export function faultMessage(transition: FaultTransition, ts: number): FaultMessage {

@@ -3,6 +3,7 @@ import { ErrorWithReasonCode } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TEST_PAN, TEST_PAN_MASKED } from '../test/helpers/cardholder.js';
 import { memoryLog } from '../test/helpers/log.js';
+import type { FaultMessage, HeartbeatMessage, ReplyMessage } from '../protocol/messages.js';
 import { terminalTopics } from '../protocol/topics.js';
 import { systemClock } from '../basics/clock.js';
 import type { MqttLink, PublishOptions } from './mqtt-link.js';
@@ -60,6 +61,13 @@ class FakeLink extends EventEmitter {
 }
 
 const JUST_BELOW_ONE = 1 - Number.EPSILON;
+
+/** Messages as the table types them, with only what a test looks at filled in. */
+const heartbeat = (seq: number): HeartbeatMessage => ({ seq, ts: 0, availability: 'IN_SERVICE', reasons: [], outbox: { depth: 0, dropped: 0 } });
+const fault = (seq: number, detail: Record<string, unknown> = {}): FaultMessage => ({
+  seq, ts: 0, id: `f-${seq}`, device: 'printer', code: 'PRINTER_PAPER_OUT', severity: 'critical', state: 'raised', raisedAt: 0, message: 'Printer is out of paper', detail,
+});
+const reply = (seq: number, data: unknown): ReplyMessage => ({ seq, ts: 0, id: 'c-1', ok: true, data, part: 1, parts: 1 });
 const topics = terminalTopics('pos/v1', 'T-1');
 
 async function setup(window?: number) {
@@ -79,7 +87,10 @@ async function setup(window?: number) {
     journal: { record: (message) => journaled.push({ ...message, queuedBefore: outbox.depth }) },
   });
   const send = async (count: number, kind: 'heartbeat' | 'fault' = 'heartbeat') => {
-    for (let i = 0; i < count; i++) uplink.send(kind, (seq) => ({ seq }));
+    for (let i = 0; i < count; i++) {
+      if (kind === 'fault') uplink.send('fault', (seq) => fault(seq));
+      else uplink.send('heartbeat', heartbeat);
+    }
     await outbox.flush();
   };
   return { outbox, link, uplink, records, send, journaled };
@@ -100,9 +111,9 @@ describe('Uplink', () => {
     const { link, uplink, outbox, journaled } = await setup();
     const detail = { line: `card ${TEST_PAN} read` };
     const seq = uplink.reserve();
-    uplink.send('heartbeat', (next) => ({ seq: next, note: TEST_PAN }));
-    uplink.sendReserved(seq + 2, 'fault', { seq: seq + 2, id: 'f-3', state: 'raised', detail });
-    uplink.send('reply', (next) => ({ seq: next, ok: true, data: { text: TEST_PAN } }));
+    uplink.send('heartbeat', (next) => ({ ...heartbeat(next), reasons: [TEST_PAN as never] }));
+    uplink.sendReserved(seq + 2, 'fault', fault(seq + 2, detail));
+    uplink.send('reply', (next) => reply(next, { text: TEST_PAN }));
     await outbox.flush();
     link.up();
     const sequenced = link.sent.filter((sent) => !sent.retain);
@@ -113,17 +124,17 @@ describe('Uplink', () => {
     ]);
     for (const sent of sequenced) expect(JSON.stringify(sent.json)).toContain(TEST_PAN_MASKED);
     for (const sent of sequenced) expect(JSON.stringify(sent.json)).not.toContain(TEST_PAN);
-    expect(journaled).toEqual([{ seq: 3, id: 'f-3', state: 'raised', detail: { line: `card ${TEST_PAN_MASKED} read` }, queuedBefore: 1 }]);
-    expect(() => uplink.sendReserved(seq + 1, 'fault', { seq: seq + 1 })).toThrow(/not above/);
+    expect(journaled).toEqual([{ ...fault(3, { line: `card ${TEST_PAN_MASKED} read` }), queuedBefore: 1 }]);
+    expect(() => uplink.sendReserved(seq + 1, 'fault', fault(seq + 1))).toThrow(/not above/);
   });
 
   it('publishes a faults snapshot after the fault messages written before it, and only the newest', async () => {
     const { link, uplink, outbox } = await setup();
     link.up();
-    uplink.send('fault', (seq) => ({ seq, state: 'raised' }));
+    uplink.send('fault', (seq) => fault(seq));
     const snapshot = (reasons: string[]) => ({ ts: 1, availability: 'DEGRADED' as const, reasons: reasons as never, active: [] });
     uplink.setFaults(snapshot(['A']));
-    uplink.send('fault', (seq) => ({ seq, state: 'raised' }));
+    uplink.send('fault', (seq) => fault(seq));
     uplink.setFaults(snapshot(['A', 'B']));
     await outbox.flush();
     await settle();

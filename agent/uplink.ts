@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { BirthMessage, FaultMessage, FaultsSnapshot, OfflineMessage, SequencedKind } from '../protocol/messages.js';
+import type { BirthMessage, FaultMessage, FaultsSnapshot, OfflineMessage, SequencedKind, TopicPayloads } from '../protocol/messages.js';
 import type { TerminalTopics } from '../protocol/topics.js';
 import { Backoff } from '../basics/backoff.js';
 import type { Clock, Timer } from '../basics/clock.js';
@@ -63,7 +63,7 @@ export class Uplink {
   }
 
   /** Creates a sequenced message; `build` receives its seq. Returns the seq. */
-  send(kind: SequencedKind, build: (seq: number) => object, correlationData?: Buffer): number {
+  send<K extends SequencedKind>(kind: K, build: (seq: number) => TopicPayloads[K], correlationData?: Buffer): number {
     const seq = this.reserve();
     this.sendReserved(seq, kind, build(seq), correlationData);
     return seq;
@@ -80,9 +80,9 @@ export class Uplink {
    * so that a crash in between repeats the journal line, which the journal skips, rather than lose
    * it. Returns the message as it leaves, masked.
    */
-  sendReserved<M extends object>(seq: number, kind: SequencedKind, message: M, correlationData?: Buffer): M {
+  sendReserved<K extends SequencedKind>(seq: number, kind: K, message: TopicPayloads[K], correlationData?: Buffer): TopicPayloads[K] {
     const masked = redactMessage(message);
-    if (kind === 'fault') this.options.journal?.record(masked as unknown as FaultMessage);
+    if (kind === 'fault') this.options.journal?.record(masked as FaultMessage);
     this.options.outbox.put(seq, kind, masked, correlationData);
     return masked;
   }

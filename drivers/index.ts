@@ -4,6 +4,7 @@ import { app } from './app/index.js';
 import { battery } from './battery/index.js';
 import { certificates } from './certificates/index.js';
 import { cardReader } from './card-reader/index.js';
+import { merchant } from './merchant/index.js';
 import { network } from './network/index.js';
 import { printer } from './printer/index.js';
 import { system } from './system/index.js';
@@ -21,6 +22,7 @@ export const DEVICES: Partial<Record<DeviceName, DeviceModule<any, any>>> = {
   network,
   system,
   app,
+  merchant,
   certificates,
 };
 

@@ -3,6 +3,7 @@ import type * as z from '../protocol/schema.js';
 import type { Clock } from '../basics/clock.js';
 import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
+import type { HeartbeatOf } from '../protocol/heartbeat.js';
 import type { SerialOpener } from './serial/transport.js';
 import type { SysfsReader } from './sysfs.js';
 import type { TcpProbe } from './tcp-probe.js';
@@ -73,8 +74,8 @@ export interface DriverEnv {
  * Everything the agent needs to know about one kind of device, in one place: how it is
  * configured, how it is read, which faults it can raise and what it puts in the heartbeat.
  */
-export interface DeviceModule<C = unknown, R = unknown> {
-  name: DeviceName;
+export interface DeviceModule<C = unknown, R = unknown, N extends DeviceName = DeviceName> {
+  name: N;
   config: z.ZodMiniType<C>;
   /** Default thresholds of each of its fault codes, overridable in the config's `thresholds`. */
   thresholds: Partial<Record<FaultCode, Record<string, number>>>;
@@ -82,6 +83,9 @@ export interface DeviceModule<C = unknown, R = unknown> {
   create(config: C, env: DriverEnv): Driver<R>;
   /** Fresh rule objects: rules may keep state across samples (counter deltas). */
   rules(thresholds: Thresholds): FaultRule<R>[];
-  /** The few fields a fleet watches over time; the rest is in the `status` command's answer. */
-  heartbeat(sample: Sample<R>): Record<string, unknown>;
+  /**
+   * The few fields a fleet watches over time (protocol/heartbeat.ts); the rest is in the `status`
+   * command's answer. Undefined for a device that has no part in the heartbeat.
+   */
+  heartbeat(sample: Sample<R>): HeartbeatOf<N>;
 }

@@ -1,5 +1,6 @@
 import type { DeviceName } from './devices.js';
 import type { FaultCode, Severity } from './faults.js';
+import type { HeartbeatDevices } from './heartbeat.js';
 
 /**
  * The payload of every topic (SPEC.md section 4), one table so that the agent, the technician
@@ -32,18 +33,14 @@ export interface OfflineMessage {
 
 export type StateMessage = BirthMessage | OfflineMessage;
 
-export interface HeartbeatMessage {
+export type HeartbeatMessage = {
   seq: number;
   ts: number;
   availability: Availability;
   reasons: Reason[];
-  printer?: Record<string, unknown>;
-  cardReader?: Record<string, unknown>;
-  battery?: Record<string, unknown>;
-  network?: Record<string, unknown>;
-  system?: Record<string, unknown>;
+} & HeartbeatDevices & {
   outbox: { depth: number; dropped: number };
-}
+};
 
 export interface FaultMessage {
   seq: number;
@@ -82,6 +79,7 @@ export type ReplyMessage =
   | { seq: number; ts: number; id: string | null; ok: true; data: unknown; part: number; parts: number }
   | { seq: number; ts: number; id: string | null; ok: false; error: { code: ReplyErrorCode; message: string } };
 
+/** The table: what each topic carries. Sending goes through it (agent/uplink.ts). */
 export interface TopicPayloads {
   state: StateMessage;
   heartbeat: HeartbeatMessage;
@@ -91,6 +89,12 @@ export interface TopicPayloads {
   reply: ReplyMessage;
 }
 
-/** The topics whose messages carry `seq` and go through the durable outbox. */
-export type SequencedKind = 'heartbeat' | 'fault' | 'reply';
-export const SEQUENCED_KINDS: readonly SequencedKind[] = ['heartbeat', 'fault', 'reply'];
+/**
+ * The topics whose messages carry `seq` and go through the durable outbox; the one list of them.
+ * A kind's index is its code in the outbox's records on disk: add at the end, never reorder.
+ */
+export const SEQUENCED_KINDS = ['heartbeat', 'fault', 'reply'] as const satisfies readonly (keyof TopicPayloads)[];
+export type SequencedKind = (typeof SEQUENCED_KINDS)[number];
+
+/** The payload of a sequenced topic. */
+export type SequencedMessage<K extends SequencedKind = SequencedKind> = TopicPayloads[K];

@@ -6,7 +6,7 @@ import { APP_THRESHOLDS, appRules } from './faults.js';
 const label = z.string().check(z.minLength(1), z.maxLength(64));
 
 /** The payment application's processes; all that matters of them is a fault, so nothing in the heartbeat. */
-export const app: DeviceModule<AppConfig, AppReading> = {
+export const app: DeviceModule<AppConfig, AppReading, 'app'> = {
   name: 'app',
   config: z.strictObject({
     processes: z.array(
@@ -22,5 +22,5 @@ export const app: DeviceModule<AppConfig, AppReading> = {
   pollSeconds: (config) => config.pollSeconds,
   create: createAppDriver,
   rules: appRules,
-  heartbeat: () => ({}),
+  heartbeat: () => undefined,
 };

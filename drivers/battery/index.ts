@@ -6,7 +6,7 @@ import { BATTERY_THRESHOLDS, batteryRules } from './faults.js';
 
 const supplyName = z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a folder name under class/power_supply'));
 
-export const battery: DeviceModule<BatteryConfig, BatteryReading> = {
+export const battery: DeviceModule<BatteryConfig, BatteryReading, 'battery'> = {
   name: 'battery',
   config: z.strictObject({
     supply: z.optional(supplyName),

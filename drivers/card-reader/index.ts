@@ -3,7 +3,7 @@ import type { DeviceModule } from '../types.js';
 import { createCardReaderDriver, type CardReaderConfig, type CardReaderReading } from './driver.js';
 import { CARD_READER_THRESHOLDS, cardReaderRules } from './faults.js';
 
-export const cardReader: DeviceModule<CardReaderConfig, CardReaderReading> = {
+export const cardReader: DeviceModule<CardReaderConfig, CardReaderReading, 'cardReader'> = {
   name: 'cardReader',
   config: z.strictObject({
     path: z.string().check(z.minLength(1, 'the tty of the card reader, e.g. /dev/ttyS2')),

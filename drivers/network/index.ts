@@ -3,7 +3,7 @@ import type { DeviceModule } from '../types.js';
 import { createNetworkDriver, type NetworkConfig, type NetworkReading } from './driver.js';
 import { NETWORK_THRESHOLDS, networkRules } from './faults.js';
 
-export const network: DeviceModule<NetworkConfig, NetworkReading> = {
+export const network: DeviceModule<NetworkConfig, NetworkReading, 'network'> = {
   name: 'network',
   config: z.strictObject({
     interface: z.string().check(z.regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'an interface name under class/net (at most 15 characters)')),

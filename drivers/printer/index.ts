@@ -3,7 +3,7 @@ import type { DeviceModule } from '../types.js';
 import { createPrinterDriver, type PrinterConfig, type PrinterReading } from './driver.js';
 import { PRINTER_THRESHOLDS, printerRules } from './faults.js';
 
-export const printer: DeviceModule<PrinterConfig, PrinterReading> = {
+export const printer: DeviceModule<PrinterConfig, PrinterReading, 'printer'> = {
   name: 'printer',
   config: z.strictObject({
     path: z.string().check(z.minLength(1, 'the tty of the printer, e.g. /dev/ttyS1')),

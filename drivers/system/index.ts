@@ -12,7 +12,7 @@ export interface SystemConfig {
 }
 
 /** Always polled, also when `devices` leaves it out; `devices.system.pollSeconds` may change its interval. */
-export const system: DeviceModule<SystemConfig, SystemReading> = {
+export const system: DeviceModule<SystemConfig, SystemReading, 'system'> = {
   name: 'system',
   config: z.strictObject({
     pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 60),

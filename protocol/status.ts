@@ -1,0 +1,88 @@
+import type { DeviceName } from './devices.js';
+import type { FaultCode, Severity } from './faults.js';
+import type { LogLevel } from './log-levels.js';
+import type { Availability, BirthMessage, Reason } from './messages.js';
+
+/**
+ * The answer of the `status` command (SPEC.md section 6): the running agent as a technician
+ * sees it. Each device's `reading` is its driver's whole reading (drivers/<device>/), of which the
+ * heartbeat carries a few fields (heartbeat.ts).
+ */
+
+export interface PollFigures {
+  polls: number;
+  failures: number;
+  lastDurationMs?: number;
+  failing?: string;
+  /** When the next poll is due, while the loop runs: a time long past means the loop is stuck. */
+  dueAt?: number;
+}
+
+export interface DeviceStatus {
+  online: boolean;
+  at?: number;
+  reading?: unknown;
+  error?: string;
+  polls?: PollFigures;
+}
+
+export interface ActiveFaultStatus {
+  id: string;
+  code: FaultCode;
+  device: DeviceName;
+  severity: Severity;
+  raisedAt: number;
+  message: string;
+  detail: Record<string, unknown>;
+  raiseSeq: number;
+}
+
+export interface MaintenanceState {
+  on: boolean;
+  reason?: string;
+  /** Epoch ms when it ends by itself; absent for a file an upgrade tool manages. */
+  until?: number;
+}
+
+export interface OutboxFigures {
+  depth: number;
+  dropped: number;
+  inFlight: number;
+  liveBytes: number;
+  diskBytes: number;
+  lastSeq: number;
+}
+
+export interface LinkFigures {
+  up: boolean;
+  connects: number;
+  attempts: number;
+  connectedSince?: number;
+  lastError?: string;
+  nextAttemptAt?: number;
+}
+
+export interface LogLevelState {
+  level: LogLevel;
+  configured: LogLevel;
+  /** Epoch ms when the configured level comes back; absent while it is in force. */
+  until?: number;
+}
+
+export interface StatusAnswer {
+  terminalId: string;
+  agentVersion: string;
+  boot: string;
+  session: number;
+  startedAt: number;
+  /** How the agent came to start, as its birth says. */
+  restart: BirthMessage['restart'];
+  availability: Availability;
+  reasons: Reason[];
+  faults: ActiveFaultStatus[];
+  maintenance: MaintenanceState;
+  devices: Partial<Record<DeviceName, DeviceStatus>>;
+  outbox: OutboxFigures;
+  connection: LinkFigures;
+  logLevel: LogLevelState;
+}
