@@ -10,7 +10,9 @@ import type { BirthMessage } from '../protocol/messages.js';
 import { terminalTopics, type TerminalTopics } from '../protocol/topics.js';
 import { verdict } from './availability.js';
 import { CommandDispatcher } from './commands/dispatcher.js';
+import { merchantApproval } from './commands/merchant-approval.js';
 import type { OpContext } from './commands/ops.js';
+import type { MerchantDriver } from '../drivers/merchant/driver.js';
 import { ReplayCache } from './commands/replay-cache.js';
 import { TechnicianKeys } from './commands/technician-keys.js';
 import { polledDevices, type AgentConfig } from './config.js';
@@ -248,6 +250,10 @@ export class Agent {
       rebirth: () => uplink.rebirth(),
       journal,
       logLevel: this.logLevel,
+      merchant: merchantApproval(
+        () => this.live().devices.drivers.get('merchant') as MerchantDriver | undefined,
+        () => this.live().scheduler.pollNow('merchant'),
+      ),
     };
   }
 

@@ -120,3 +120,31 @@ describe('redact of bytes a driver already encoded', () => {
     for (const text of ['deadbeefcafe0123456789', 'a1b2c3d4e5f60718']) expect(redact(text)).toBe(text);
   });
 });
+
+describe('merchant identifiers (SPEC.md section 7)', () => {
+  // A China UnionPay merchant number that passes the Luhn check, as one in ten do.
+  const MID = '102310058120007';
+  const MID_MASKED = '102310*****0007';
+
+  it('leaves mid and tid of a merchant object as they are, and still masks a PAN in its name', () => {
+    const status = { devices: { merchant: { reading: { values: { mid: MID, tid: '12345678', mcc: '5812', name: `Shop ${PAN}` }, baseline: { mid: { value: MID, how: 'first-read' } } } } } };
+    const out = redactMessage({ seq: 1, ts: 1, id: 'c', ok: true, data: status }) as any;
+    expect(out.data.devices.merchant.reading.values).toEqual({ mid: MID, tid: '12345678', mcc: '5812', name: `Shop ${MASKED}` });
+    expect(out.data.devices.merchant.reading.baseline.mid.value).toBe(MID);
+  });
+
+  it("leaves them in a MERCHANT_* fault's detail, also inside a reply that lists faults, and in a log record", () => {
+    const detail = { fields: ['mid'], changed: { mid: { baseline: MID, current: '102310054110002' } }, name: PAN };
+    const fault = { seq: 2, ts: 1, id: 'f-2', code: 'MERCHANT_CHANGED', detail };
+    expect((redactMessage(fault) as any).detail).toEqual({ ...detail, name: MASKED });
+    const reply = redactMessage({ seq: 3, ts: 1, id: 'c', ok: true, data: { faults: [fault] } }) as any;
+    expect(reply.data.faults[0].detail.changed.mid).toEqual({ baseline: MID, current: '102310054110002' });
+    expect((redact({ msg: 'approved', merchant: { baseline: { mid: { value: MID } } } }) as any).merchant.baseline.mid.value).toBe(MID);
+  });
+
+  it('masks the same number anywhere else, and text that is not a plain identifier even under mid', () => {
+    expect(redactMessage({ seq: 4, ts: 1, id: 'c', code: 'PRINTER_OFFLINE', detail: { mid: MID } }).detail).toEqual({ mid: MID_MASKED });
+    expect(redact({ mid: MID, battery: { mid: MID } })).toEqual({ mid: MID_MASKED, battery: { mid: MID_MASKED } });
+    expect(redact({ merchant: { mid: `mid ${PAN}`, tid: PAN.replace(/(\d{4})/g, '$1 ').trim() } })).toEqual({ merchant: { mid: `mid ${MASKED}`, tid: MASKED } });
+  });
+});

@@ -16,6 +16,22 @@ const OWN_FIELDS = new Set(['seq', 'ts', 'id']);
 
 const MAX_DEPTH = 32;
 
+/**
+ * `mid` and `tid` below a `merchant` object or in a `MERCHANT_*` fault's detail are the terminal's
+ * own identifiers, not card numbers (SPEC.md section 7): a 15-digit merchant number passes the Luhn
+ * check one time in ten. Only a plain identifier is exempt; any other text there is masked.
+ */
+type Scope = 'plain' | 'merchant' | 'merchant-id';
+const MERCHANT_ID = /^[A-Za-z0-9]{1,32}$/;
+
+function scopeOf(parent: object, key: string, scope: Scope): Scope {
+  if (scope === 'plain') {
+    const code = (parent as { code?: unknown }).code;
+    return key === 'merchant' || (key === 'detail' && typeof code === 'string' && code.startsWith('MERCHANT_')) ? 'merchant' : 'plain';
+  }
+  return scope === 'merchant' && (key === 'mid' || key === 'tid') ? 'merchant-id' : scope;
+}
+
 export function isCardholderField(name: string): boolean {
   return CARDHOLDER_FIELDS.has(name.toLowerCase().replace(/[_-]/g, ''));
 }
@@ -30,7 +46,7 @@ export function redactMessage<T extends object>(message: T): T {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(message)) {
     if (OWN_FIELDS.has(key)) out[key] = value;
-    else if (!isCardholderField(key)) out[maskCardData(key)] = redactValue(value, 1, new Set([message]));
+    else if (!isCardholderField(key)) out[maskCardData(key)] = redactValue(value, 1, new Set([message]), scopeOf(message, key, 'plain'));
   }
   return out as T;
 }
@@ -72,10 +88,10 @@ function maskString(text: string): string {
   return maskCardData(text);
 }
 
-function redactValue(value: unknown, depth: number, ancestors: Set<object>): unknown {
+function redactValue(value: unknown, depth: number, ancestors: Set<object>, scope: Scope = 'plain'): unknown {
   switch (typeof value) {
     case 'string':
-      return maskString(value);
+      return scope === 'merchant-id' && MERCHANT_ID.test(value) ? value : maskString(value);
     case 'number':
     case 'boolean':
     case 'undefined':
@@ -95,11 +111,11 @@ function redactValue(value: unknown, depth: number, ancestors: Set<object>): unk
   ancestors.add(object);
   try {
     if (object instanceof Error) return redactError(object, depth, ancestors);
-    if (Array.isArray(object)) return isByteList(object) ? maskedByteList(object) : object.map((item) => redactValue(item, depth + 1, ancestors) ?? null);
+    if (Array.isArray(object)) return isByteList(object) ? maskedByteList(object) : object.map((item) => redactValue(item, depth + 1, ancestors, scope) ?? null);
     const toJSON = (object as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return redactValue(toJSON.call(object), depth + 1, ancestors);
     if (isSerializedBuffer(object)) return maskedHex(Uint8Array.from(object.data));
-    return redactEntries(Object.entries(object), depth, ancestors);
+    return redactEntries(Object.entries(object), depth, ancestors, object, scope);
   } catch {
     // A getter that throws, a revoked proxy: the value cannot be read, so it cannot leak either.
     return '[unreadable]';
@@ -108,11 +124,11 @@ function redactValue(value: unknown, depth: number, ancestors: Set<object>): unk
   }
 }
 
-function redactEntries(entries: [string, unknown][], depth: number, ancestors: Set<object>): Record<string, unknown> {
+function redactEntries(entries: [string, unknown][], depth: number, ancestors: Set<object>, parent?: object, scope: Scope = 'plain'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, item] of entries) {
     if (isCardholderField(key)) continue;
-    const redacted = redactValue(item, depth + 1, ancestors);
+    const redacted = redactValue(item, depth + 1, ancestors, parent ? scopeOf(parent, key, scope) : 'plain');
     if (redacted !== undefined) out[maskCardData(key)] = redacted;
   }
   return out;

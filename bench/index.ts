@@ -7,6 +7,7 @@ import { fleetSection } from './fleet.js';
 import { footprintSection } from './footprint.js';
 import { latencySection } from './latency.js';
 import { outboxSection } from './outbox.js';
+import { serviceNotifySection } from './service-notify.js';
 import { soakSection } from './soak.js';
 import { startupSection } from './startup.js';
 
@@ -43,6 +44,7 @@ const SECTIONS: Record<string, { title: string; run: Section }> = {
   soak: { title: 'Soak: every device at 1 Hz, 100,000 polls in all: memory growth and CPU', run: soakSection },
   latency: { title: 'Detection latency: device state change to R/fault at a subscriber', run: latencySection },
   outbox: { title: 'Outbox: appends and fsyncs, bytes written per message, drain after an outage', run: outboxSection },
+  serviceNotify: { title: 'systemd notifications: CPU per message and of the watchdog at WatchdogSec=30', run: serviceNotifySection },
   appPoll: { title: 'The app device: one poll of /proc with 1,000 processes', run: appPollSection },
   fleet: { title: 'Fleet mode: N terminals with their agents in one process against mosquitto', run: fleetSection },
 };

@@ -161,9 +161,9 @@ export class AgentProcess {
   readonly startedAt = performance.now();
   stderr = '';
 
-  constructor(configFile: string, launcher = LAUNCHER) {
+  constructor(configFile: string, launcher = LAUNCHER, env: NodeJS.ProcessEnv = {}) {
     const args = launcher === LAUNCHER ? ['run', '--config', configFile] : [CLI, 'run', '--config', configFile];
-    this.child = spawn(launcher === LAUNCHER ? LAUNCHER : process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(launcher === LAUNCHER ? LAUNCHER : process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     this.child.stderr!.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString()).slice(-20_000);
     });

@@ -3,6 +3,7 @@ import type { FaultCode } from '../protocol/faults.js';
 import { app } from './app/index.js';
 import { battery } from './battery/index.js';
 import { cardReader } from './card-reader/index.js';
+import { merchant } from './merchant/index.js';
 import { network } from './network/index.js';
 import { printer } from './printer/index.js';
 import { system } from './system/index.js';
@@ -20,6 +21,7 @@ export const DEVICES: Partial<Record<DeviceName, DeviceModule<any, any>>> = {
   network,
   system,
   app,
+  merchant,
 };
 
 /** The devices that are polled without being configured. */

@@ -32,6 +32,7 @@ export const instant = z
 
 const device = z.enum(DEVICE_NAMES);
 const level = z.enum(LOG_LEVELS);
+const merchantValue = z.string().check(z.minLength(1), z.maxLength(128));
 
 /** Each op and the args it accepts; anything else is BAD_REQUEST. */
 export const OP_ARGS = {
@@ -53,6 +54,13 @@ export const OP_ARGS = {
     minutes: z.optional(z.number().check(z.positive(), z.lte(7 * 24 * 60))),
   }),
   rebirth: z.strictObject({}),
+  // The values as the technician saw them in `status`; a field the file has no value for is left out or null.
+  'merchant-approve': z.strictObject({
+    mid: merchantValue,
+    tid: merchantValue,
+    mcc: z.optional(z.nullable(merchantValue)),
+    name: z.optional(z.nullable(merchantValue)),
+  }),
 } as const;
 
 export type OpName = keyof typeof OP_ARGS;

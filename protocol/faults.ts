@@ -42,6 +42,9 @@ export const FAULTS = {
   SYS_REBOOT_LOOP: { device: 'system', severity: 'warning', message: 'Terminal keeps rebooting' },
   APP_DOWN: { device: 'app', severity: 'critical', message: 'Payment application is not running' },
   APP_CRASH_LOOP: { device: 'app', severity: 'warning', message: 'Payment application keeps restarting' },
+  MERCHANT_CHANGED: { device: 'merchant', severity: 'critical', message: 'Merchant identity differs from its baseline' },
+  MERCHANT_MCC_UNEXPECTED: { device: 'merchant', severity: 'critical', message: 'Merchant category code is not one this merchant may use' },
+  MERCHANT_PARAMS_UNREADABLE: { device: 'merchant', severity: 'warning', message: 'Merchant parameters file cannot be read' },
 } as const satisfies Record<string, FaultDefinition>;
 
 export type FaultCode = keyof typeof FAULTS;

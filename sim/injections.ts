@@ -87,4 +87,15 @@ export const INJECTIONS: Partial<Record<FaultCode, Injection>> = {
     how: 'three new boot ids 1.5 s apart (the agent sees one per system poll; the fault clears an hour after the last boot)',
   },
   SYS_MEMORY_LOW: { inject: { system: { memAvailableMb: 20 } }, clear: { system: { memAvailableMb: 512 } }, how: 'MemAvailable 20 of 1024 MiB' },
+  MERCHANT_CHANGED: {
+    inject: { merchant: { name: 'Golden Dragon Supermarket' } },
+    clear: { merchant: { name: 'Lao Wang Noodles' } },
+    how: 'the merchant name in the parameters file changes (clearing: back to its baseline)',
+  },
+  MERCHANT_MCC_UNEXPECTED: {
+    inject: { merchant: { mcc: '5411' } },
+    clear: { merchant: { mcc: '5812' } },
+    how: 'MCC 5411 where 5812 is expected (MERCHANT_CHANGED comes with it)',
+  },
+  MERCHANT_PARAMS_UNREADABLE: { inject: { merchant: { missing: true } }, clear: { merchant: { missing: false } }, how: 'the parameters file is removed' },
 };

@@ -5,6 +5,7 @@ import { PAYAPP_COMM, SimApp, type AppState } from './app.js';
 import { SimBattery, type BatteryState } from './battery.js';
 import { SimCardReader, TEST_TRACK, type CardReaderState } from './card-reader.js';
 import { FileTree } from './file-tree.js';
+import { SIM_MERCHANT_FIELDS, SimMerchant, type MerchantState } from './merchant.js';
 import { SimModem, type ModemState } from './modem.js';
 import { SimNetwork, type NetworkState } from './network.js';
 import { SimPrinter, type PrinterState } from './printer.js';
@@ -29,6 +30,7 @@ export interface TerminalChange {
   printer?: Partial<PrinterState>;
   cardReader?: Partial<CardReaderState>;
   modem?: Partial<ModemState>;
+  merchant?: Partial<MerchantState>;
   probe?: { mode: ProbeHostMode };
   /** Reboots: a new boot id `reboots` times, one every `everyMs` [1500]. */
   boot?: { reboots: number; everyMs?: number };
@@ -59,6 +61,7 @@ export interface AgentConfigOptions {
   serialPollSeconds?: number;
   networkPollSeconds?: number;
   appPollSeconds?: number;
+  merchantPollSeconds?: number;
 }
 
 const BAUD: Record<SerialDevice, number> = { printer: 115200, cardReader: 38400, modem: 115200 };
@@ -70,6 +73,7 @@ export class SimTerminal {
   readonly system: SimSystem;
   readonly network: SimNetwork;
   readonly app: SimApp;
+  readonly merchant: SimMerchant;
   readonly stateDir: string;
   readonly logDir: string;
   printer?: SimPrinter;
@@ -90,6 +94,7 @@ export class SimTerminal {
     this.system = new SimSystem(this.proc);
     this.network = new SimNetwork(this.sys, this.proc, 'wwan0');
     this.app = new SimApp(this.proc, () => this.system.bootTime());
+    this.merchant = new SimMerchant(dir);
     fs.mkdirSync(path.dirname(this.clockSyncFile), { recursive: true });
     fs.writeFileSync(this.clockSyncFile, '');
   }
@@ -139,6 +144,7 @@ export class SimTerminal {
       else fs.rmSync(this.clockSyncFile, { force: true });
     }
     if (change.app) this.app.set(checkFields('app', change.app, this.app.current));
+    if (change.merchant) this.merchant.set(checkFields('merchant', change.merchant, this.merchant.current));
     if (change.printer) this.need('printer', this.printer).set(change.printer);
     if (change.cardReader) this.need('cardReader', this.cardReader).set(change.cardReader);
     if (change.modem) this.need('modem', this.modem).set(change.modem);
@@ -193,6 +199,7 @@ export class SimTerminal {
       system: this.system.current,
       network: this.network.current,
       app: this.app.current,
+      merchant: this.merchant.current,
       printer: this.printer?.current,
       cardReader: this.cardReader?.current,
       modem: this.modem?.current,
@@ -206,6 +213,7 @@ export class SimTerminal {
     const devices: Record<string, unknown> = {
       battery: { supply: this.battery.supply, mains: this.battery.mains, pollSeconds: options.batteryPollSeconds ?? 30 },
       system: { pollSeconds: options.systemPollSeconds ?? 60, clockSyncFile: this.clockSyncFile },
+      merchant: { file: this.merchant.file, format: 'json', pollSeconds: options.merchantPollSeconds ?? 10, fields: SIM_MERCHANT_FIELDS, expectedMcc: ['5812'] },
     };
     if (this.wires.size > 0) {
       const serialPoll = options.serialPollSeconds ?? 5;

@@ -7,6 +7,7 @@ import { EXIT } from '../basics/exit.js';
 import { OP_ARGS, type OpInput, type OpName } from '../protocol/command.js';
 import { formatDiag, formatFaults, formatStatus, style, wantsColour, type Style } from './format.js';
 import { keygen } from './keygen.js';
+import { approveMerchant, confirmOnStdin } from './merchant-approve.js';
 import { followLogs, printLogs } from './logs.js';
 import { NoAnswer, TechSession, type Answer } from './session.js';
 import { parseDuration, parseInstant } from './time.js';
@@ -26,6 +27,8 @@ const USAGE = `Usage: pos-agent tech <command> [options]
   maintenance <terminalId> on|off [--reason TEXT] [--minutes N]
   loglevel <terminalId> <level> [--minutes N]  another log level for N minutes [15, at most 60]
   rebirth <terminalId>                         publish state and faults again
+  merchant-approve <terminalId> [--yes]        show the merchant values the terminal reads, ask, and
+                                               approve exactly those as its baseline
 
 Connection (or the environment variables):
   --broker URL        POS_AGENT_TECH_BROKER   mqtt://, mqtts://, ws://, wss://
@@ -60,6 +63,7 @@ const OPTIONS = {
   reason: { type: 'string' },
   minutes: { type: 'string' },
   force: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -76,6 +80,7 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   maintenance: [...CONNECTION, 'reason', 'minutes'],
   loglevel: [...CONNECTION, 'minutes'],
   rebirth: CONNECTION,
+  'merchant-approve': [...CONNECTION, 'yes'],
 };
 
 export async function techCommand(argv: string[]): Promise<number> {
@@ -99,7 +104,8 @@ export async function techCommand(argv: string[]): Promise<number> {
   const [terminalId, ...operands] = positionals;
   if (!terminalId || !/^[A-Za-z0-9_-]{1,64}$/.test(terminalId)) throw new AgentError('USAGE', `tech ${command}: give the terminal id (${command} <terminalId>)`);
   const op = command as OpName;
-  const args = opArgs(op, operands, values);
+  // merchant-approve's args are the values the terminal shows, asked for first.
+  const args = op === 'merchant-approve' ? (expectNoOperands(op, operands), {}) : opArgs(op, operands, values);
   const s = style(wantsColour(process.stdout));
   const timeoutMs = parseDuration(values.timeout ?? '15s', '--timeout');
   if (values.follow && values.until !== undefined) throw new AgentError('USAGE', 'tech logs: --follow and --until do not go together');
@@ -115,6 +121,9 @@ export async function techCommand(argv: string[]): Promise<number> {
     return TECH_EXIT.NO_ANSWER;
   }
   try {
+    if (op === 'merchant-approve') {
+      return await approveMerchant(session, terminalId, values.yes === true, { style: s, write: (text) => process.stdout.write(text), confirm: confirmOnStdin });
+    }
     if (op === 'logs') {
       const out = { json: values.json === true, style: s, write: (text: string) => process.stdout.write(text) };
       const printed = await printLogs(session, terminalId, args as OpInput<'logs'>, out);
@@ -150,6 +159,10 @@ function keygenCommand(values: Values, positionals: string[]): number {
     );
   }
   return EXIT.OK;
+}
+
+function expectNoOperands(op: OpName, operands: string[]): void {
+  if (operands.length > 0) throw new AgentError('USAGE', `tech ${op} <terminalId> takes no other operands`);
 }
 
 /** The op's args from the command line, checked here so that a typo costs no round trip. */
@@ -253,6 +266,7 @@ function report(op: Exclude<OpName, 'logs'>, terminalId: string, answer: Answer,
     loglevel: () => `${terminalId}: log level ${data.level}${until}, then ${data.configured} again`,
     maintenance: () => (data.on ? `${terminalId}: maintenance on${data.reason ? ` (${data.reason})` : ''}${until}` : `${terminalId}: maintenance off`),
     rebirth: () => `${terminalId}: state and faults published again`,
+    'merchant-approve': () => `${terminalId}: approved`,
   };
   process.stdout.write(`${text[op]()}\n`);
   return code;

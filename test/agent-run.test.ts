@@ -67,7 +67,7 @@ describe('pos-agent run', () => {
 
     const birth = await recorder.waitForJson('state', 'birth', (json) => json.online === true);
     expect(Object.keys(birth).sort()).toEqual(['agentVersion', 'boot', 'devices', 'heartbeatSeconds', 'online', 'restart', 'session', 'ts']);
-    expect(birth).toMatchObject({ online: true, session: 1, agentVersion: pkg.version, heartbeatSeconds: 1, devices: ['battery', 'system'], restart: 'first' });
+    expect(birth).toMatchObject({ online: true, session: 1, agentVersion: pkg.version, heartbeatSeconds: 1, devices: ['battery', 'system', 'merchant'], restart: 'first' });
     expect(birth.boot).toMatch(/^[0-9a-f]{8}$/);
 
     const heartbeat = await recorder.waitForJson('heartbeat', 'first heartbeat');

@@ -8,7 +8,7 @@ import { startBroker, type EmbeddedBroker } from '../sim/broker.js';
 import { SimTerminal } from '../sim/terminal.js';
 import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
 import { findTool } from '../sim/tools.js';
-import { NotifySocket } from './helpers/notify-socket.js';
+import { NotifySocket } from '../sim/service-manager.js';
 import { Recorder } from './helpers/recorder.js';
 import { denyWriteExecute } from './helpers/write-execute.js';
 

@@ -55,6 +55,7 @@ async function runTerminal(rounds: FaultCode[][], network: { pollSeconds: number
     serialPollSeconds: 0.3,
     networkPollSeconds: network.pollSeconds,
     appPollSeconds: 0.3,
+    merchantPollSeconds: 0.3,
   }) as { devices: { network: { probe: { timeoutMs: number } } }; thresholds?: unknown };
   // Windows of minutes shortened to seconds, so a clear comes within the test.
   raw.thresholds = { APP_CRASH_LOOP: { windowSeconds: 4 }, SYS_REBOOT_LOOP: { windowSeconds: 6 }, SYS_CLOCK_UNSYNCED: { raiseSeconds: 1 } };
@@ -96,9 +97,10 @@ describe('fault injections on the simulator', () => {
 
   it('raises and clears every fault code through the simulated devices and the agent', async () => {
     const local: FaultCode[][] = [
-      ['PRINTER_PAPER_LOW', 'READER_TAMPER', 'BATTERY_CRITICAL', 'SYS_MEMORY_LOW'],
-      ['PRINTER_PAPER_OUT', 'READER_JAMMED', 'BATTERY_OVERHEAT'],
-      ['PRINTER_COVER_OPEN', 'READER_READ_ERRORS', 'BATTERY_DEGRADED'],
+      ['PRINTER_PAPER_LOW', 'READER_TAMPER', 'BATTERY_CRITICAL', 'SYS_MEMORY_LOW', 'MERCHANT_CHANGED'],
+      ['PRINTER_PAPER_OUT', 'READER_JAMMED', 'BATTERY_OVERHEAT', 'MERCHANT_PARAMS_UNREADABLE'],
+      // A changed MCC is also a changed merchant: MERCHANT_CHANGED comes and goes with it.
+      ['PRINTER_COVER_OPEN', 'READER_READ_ERRORS', 'BATTERY_DEGRADED', 'MERCHANT_MCC_UNEXPECTED'],
       ['PRINTER_CUTTER_ERROR', 'READER_OFFLINE', 'BATTERY_NOT_CHARGING'],
       // A battery that is not there is neither low nor anything else: BATTERY_LOW has a round of its own.
       ['PRINTER_OVERHEAT', 'BATTERY_MISSING'],

@@ -85,6 +85,14 @@ function create(stateDir = tempDir(), start = Date.now()): Setup {
     rebirth: () => {},
     journal: new FaultJournal(stateDir),
     logLevel: new TemporaryLogLevel('info', () => {}, clock, log),
+    // The file holds mid M1 and tid T1; a check takes a turn of the event loop, as a fresh read does.
+    merchant: {
+      problem: async (values) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return values.mid === 'M1' && values.tid === 'T1' && values.mcc === null && values.name === null ? undefined : 'mid: the parameters file now holds "M1"';
+      },
+      approve: async (values, kid) => ({ approved: values, kid }),
+    },
   };
   const dispatcher = new CommandDispatcher({
     terminalId: TERMINAL,
@@ -261,6 +269,20 @@ describe('ops', () => {
     expect(level).toMatchObject({ ok: true, data: { level: 'debug', configured: 'info', until: now() + 15 * 60_000 } });
     expect(await setup.send(await sign(tech, body('rebirth')))).toMatchObject({ ok: true, data: { republished: ['state', 'faults'] } });
     expect(await setup.send(await sign(tech, body('faults')))).toMatchObject({ ok: true, data: { faults: [] } });
+  });
+
+  it('approves merchant values the file holds, with the key that signed, and refuses others with BAD_REQUEST without using up the id', async () => {
+    const wrong = body('merchant-approve', { mid: 'M2', tid: 'T1' });
+    expect(await setup.send(await sign(tech, wrong))).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: 'mid: the parameters file now holds "M1"' } });
+    setup.advance(1_000);
+    const right = { ...wrong, args: { mid: 'M1', tid: 'T1', name: null } };
+    expect(await setup.send(await sign(tech, right))).toMatchObject({ ok: true, data: { approved: { mid: 'M1', tid: 'T1', mcc: null, name: null }, kid: tech.kid } });
+  });
+
+  it('runs one of two copies of a merchant-approve that arrive together: the other is a REPLAY', async () => {
+    const token = await sign(tech, body('merchant-approve', { mid: 'M1', tid: 'T1' }));
+    await Promise.all([setup.send(token), setup.send(token)]);
+    expect(setup.replies.map((reply) => errorOf(reply.message)).sort()).toEqual(['REPLAY', 'ok']);
   });
 
   it('answers FAILED when an op fails, and frees the agent', async () => {

@@ -108,8 +108,10 @@ export class CommandDispatcher {
     }
     if (replay.has(command.id)) return refusal('REPLAY', `command ${command.id} was already executed`);
     if (!isOpName(command.op)) return refusal('UNKNOWN_OP', `no op ${JSON.stringify(command.op)}`);
-    const args = parseArgs(command.op, command.args, context);
+    const args = await parseArgs(command.op, command.args, context);
     if (!args.ok) return refusal('BAD_REQUEST', args.message);
+    // An op's check may have waited (merchant-approve reads the file afresh): a copy may have been claimed meanwhile.
+    if (replay.has(command.id)) return refusal('REPLAY', `command ${command.id} was already executed`);
     if (this.running) return refusal('BUSY', `${this.running.op} (${this.running.id}) is still running`);
 
     const admitted: Admitted = { id: command.id, op: command.op, args: args.args, kid: String(header.kid) };
@@ -133,7 +135,7 @@ export class CommandDispatcher {
     const { grep: _grep, ...shown } = args as { grep?: string };
     log.info({ id, op, kid, args: shown }, `command ${op} accepted`);
     try {
-      const parts = await (OPS[op] as Op<OpName>).run(args, context);
+      const parts = await (OPS[op] as Op<OpName>).run(args, context, { id, kid });
       parts.forEach((data, index) => {
         replies.send('reply', (seq) => ({ seq, ts: clock.now(), id, ok: true, data, part: index + 1, parts: parts.length }), correlationData);
       });

@@ -7,6 +7,7 @@ import type { TemporaryLogLevel } from '../log-level.js';
 import type { MaintenanceState } from '../maintenance.js';
 import { packLogParts } from './log-parts.js';
 import { logFiles, queryLogs } from './log-query.js';
+import { merchantValues, type MerchantApproval } from './merchant-approval.js';
 
 /**
  * What each technician op does (SPEC.md section 6). An op returns the `data` of each reply part:
@@ -23,14 +24,21 @@ export interface OpContext {
   rebirth(): void;
   journal: FaultJournal;
   logLevel: TemporaryLogLevel;
+  merchant: MerchantApproval;
+}
+
+/** Who sent the command being run. */
+export interface Sender {
+  id: string;
+  kid: string;
 }
 
 export interface Op<O extends OpName> {
   /** Runs alone: while it runs, every command is BUSY. */
   exclusive?: boolean;
   /** A problem with args that the schema cannot see (a device this terminal does not have). */
-  check?(args: OpArgs<O>, context: OpContext): string | undefined;
-  run(args: OpArgs<O>, context: OpContext): Promise<unknown[]>;
+  check?(args: OpArgs<O>, context: OpContext): string | undefined | Promise<string | undefined>;
+  run(args: OpArgs<O>, context: OpContext, sender: Sender): Promise<unknown[]>;
 }
 
 const notConfigured = (device: DeviceName | undefined, context: OpContext) =>
@@ -68,10 +76,14 @@ export const OPS: { [O in OpName]: Op<O> } = {
       return [{ republished: ['state', 'faults'] }];
     },
   },
+  'merchant-approve': {
+    check: (args, context) => context.merchant.problem(merchantValues(args)),
+    run: async (args, context, sender) => [await context.merchant.approve(merchantValues(args), sender.kid)],
+  },
 };
 
 /** The args of an op, validated, with defaults; or what is wrong with them. */
-export function parseArgs<O extends OpName>(op: O, args: unknown, context: OpContext): { ok: true; args: OpArgs<O> } | { ok: false; message: string } {
+export async function parseArgs<O extends OpName>(op: O, args: unknown, context: OpContext): Promise<{ ok: true; args: OpArgs<O> } | { ok: false; message: string }> {
   const parsed = OP_ARGS[op].safeParse(args);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) =>
@@ -80,6 +92,6 @@ export function parseArgs<O extends OpName>(op: O, args: unknown, context: OpCon
     return { ok: false, message: problems.join('; ') };
   }
   const valid = parsed.data as OpArgs<O>;
-  const problem = (OPS[op] as Op<O>).check?.(valid, context);
+  const problem = await (OPS[op] as Op<O>).check?.(valid, context);
   return problem ? { ok: false, message: problem } : { ok: true, args: valid };
 }

@@ -4,10 +4,10 @@ import path from 'node:path';
 import readline from 'node:readline';
 
 /**
- * A service manager's notification socket (sd_notify(3)): a unix datagram socket the test binds,
- * as systemd does for a Type=notify unit. Node has none, so a small Python listener receives and
- * prints each message as one JSON line; receiving without room for ancillary data closes the fd
- * a BARRIER=1 carries, which is how systemd answers a barrier.
+ * A service manager's notification socket (sd_notify(3)) for tests and the benchmark: a unix
+ * datagram socket bound as systemd binds one for a Type=notify unit. Node has none, so a small
+ * Python listener receives and prints each message as one JSON line; receiving without room for
+ * ancillary data closes the fd a BARRIER=1 carries, which is how systemd answers a barrier.
  */
 const LISTENER = `
 import json, os, socket, sys
@@ -21,7 +21,7 @@ while True:
 `;
 
 export interface Notification {
-  /** When the test received it (Date.now()). */
+  /** When it was received (Date.now()). */
   at: number;
   fields: Record<string, string>;
 }
@@ -76,7 +76,7 @@ export class NotifySocket {
         clearInterval(poll);
         reject(new Error(`no ${what} within ${ms} ms; received:\n${this.messages.map((m) => JSON.stringify(m.fields)).join('\n')}`));
       }, ms);
-      // The bind itself prints nothing the test waits on: look every 50 ms as well.
+      // The bind itself prints nothing to wait on: look every 50 ms as well.
       const poll = setInterval(done, 50);
       this.waiters.add(done);
       done();
