@@ -50,6 +50,23 @@ export interface LinkOptions {
   connect?: typeof mqtt.connect;
 }
 
+/**
+ * The largest packet the agent takes from the broker (MQTT 5 Maximum Packet Size): a command of
+ * 16 KiB (SPEC.md section 6) with its topic and properties. A broker drops a bigger one rather than
+ * hand it over, so a flood of large junk costs the terminal neither bytes on its plan nor memory.
+ */
+export const MAX_INBOUND_PACKET_BYTES = 16 * 1024 + 1024;
+
+/**
+ * Correlation data longer than this is not echoed in a reply: each refusal is written to the
+ * outbox on flash, and a sender must not make every one of them kilobytes long.
+ */
+export const MAX_ECHOED_CORRELATION_BYTES = 256;
+
+function echoable(correlationData: Buffer | undefined): Buffer | undefined {
+  return correlationData && correlationData.length <= MAX_ECHOED_CORRELATION_BYTES ? correlationData : undefined;
+}
+
 export type { LinkFigures } from '../protocol/status.js';
 
 export interface PublishOptions {
@@ -178,7 +195,7 @@ export class MqttLink extends EventEmitter<{
         retain: true,
         ...(v5 && will.delaySeconds ? { properties: { willDelayInterval: will.delaySeconds } } : {}),
       },
-      ...(v5 ? { properties: { sessionExpiryInterval: options.sessionExpirySeconds ?? 60 } } : {}),
+      ...(v5 ? { properties: { sessionExpiryInterval: options.sessionExpirySeconds ?? 60, maximumPacketSize: MAX_INBOUND_PACKET_BYTES } } : {}),
     };
     const client = (options.connect ?? mqtt.connect)(options.url, clientOptions);
     this.client = client;
@@ -200,7 +217,7 @@ export class MqttLink extends EventEmitter<{
     });
     client.on('message', (topic, payload, packet) => {
       if (client !== this.client) return;
-      this.emit('message', topic, payload, packet.properties?.correlationData);
+      this.emit('message', topic, payload, echoable(packet.properties?.correlationData));
     });
     client.on('error', (error) => {
       if (client !== this.client) return;

@@ -9,7 +9,7 @@ import { errorMessage } from '../basics/errors.js';
  * of the fleet. `systemd-notify` is part of systemd itself, so it is on every terminal that has a
  * NOTIFY_SOCKET at all. It runs as a child of the agent, so the unit says `NotifyAccess=all`; it
  * waits (BARRIER=1) until the manager has read the message, so the manager still finds the child
- * in the service's cgroup. A message costs one short-lived process: about 3 ms of CPU, every 15 s
+ * in the service's cgroup. A message costs one short-lived process: about 8 ms of CPU, every 15 s
  * for the watchdog (docs/install.md has the figures).
  *
  * Messages go out one at a time, in order: RELOADING=1 must reach the manager before its READY=1.

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord } from '../agent/outbox/file-store.js';
+import { decodeRecord, encodeRecord } from '../agent/outbox/record-codec.js';
 import { killAll } from './helpers/agent-process.js';
 import { expectEveryFaultDelivered, Fixtures } from './helpers/outbox-e2e.js';
 import { Rig, waitForLog, waitForReconnect, waitUntil } from './helpers/rig.js';
@@ -108,7 +108,7 @@ describe.skipIf(!mosquitto)('the outbox through an outage', () => {
     relay.restore();
     agent = rig.start();
     const skipped = await waitForLog(agent, (line) => /torn or corrupt/.test(line.msg), 'torn record skipped');
-    expect(skipped.tornTailBytes).toBe(Math.floor(torn.length / 2));
+    expect(skipped.droppedBytes).toBe(Math.floor(torn.length / 2));
     const after = await recorder.waitForJson('heartbeat', 'a heartbeat made after the restart', (json) => json.seq > written + 1);
     agent.kill('SIGTERM');
     await agent.waitExit();

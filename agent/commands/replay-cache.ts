@@ -18,11 +18,12 @@ const SLACK_SECONDS = 60;
 export class ReplayCache {
   private readonly file: string;
   private readonly ids = new Map<string, number>();
+  private unsaved = false;
 
   constructor(
     stateDir: string,
     private readonly clock: Clock,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.file = path.join(stateDir, FILE);
     try {
@@ -41,11 +42,26 @@ export class ReplayCache {
     return exp !== undefined && exp + SLACK_SECONDS >= this.clock.now() / 1000;
   }
 
-  /** Saved before it returns: a crash right after cannot forget it. */
+  /**
+   * Saved before it returns, so a crash right after cannot forget it. When it cannot be saved (a
+   * full disk), it is remembered in memory and the command still runs and gets its answer: a
+   * technician asking a full terminal what is wrong must hear back. Only a restart before the
+   * next successful save forgets it, and the log says so.
+   */
   remember(id: string, exp: number): void {
     this.prune();
     this.ids.set(id, exp);
-    writeFileAtomic(this.file, JSON.stringify({ ids: Object.fromEntries(this.ids) }));
+    try {
+      writeFileAtomic(this.file, JSON.stringify({ ids: Object.fromEntries(this.ids) }));
+      if (this.unsaved) this.log.info({ file: this.file }, 'executed command ids are saved again');
+      this.unsaved = false;
+    } catch (error) {
+      this.log.error(
+        { file: this.file, id, err: errorMessage(error) },
+        'executed command id could not be saved; it is refused as a replay until the agent restarts',
+      );
+      this.unsaved = true;
+    }
   }
 
   private prune(): void {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryLog } from '../../test/helpers/log.js';
-import { decodeRecord, encodeRecord, FileStore } from './file-store.js';
+import { FileStore } from './file-store.js';
+import { decodeRecord, encodeRecord } from './record-codec.js';
 import type { OutboxRecord } from './store.js';
 
 let dir: string;
@@ -132,7 +133,7 @@ describe('FileStore on disk', () => {
     expect(state.dropped).toBe(1);
   });
 
-  it('skips a corrupt record in the middle and keeps the ones after it', async () => {
+  it('stops at a corrupt record in the middle: what follows is dropped, never searched for records', async () => {
     const first = store().store;
     await first.open();
     for (let seq = 1; seq <= 3; seq++) first.append(record(seq));
@@ -143,10 +144,31 @@ describe('FileStore on disk', () => {
     data[second] = data[second]! ^ 0xff;
     fs.writeFileSync(file, data);
 
+    const { store: reopened, logs } = store();
+    const state = await reopened.open();
+    expect(state.pending.map((info) => info.seq)).toEqual([1]);
+    expect(fs.statSync(file).size).toBe(encodeRecord(record(1)).length);
+    expect(logs.find((line) => line.msg.includes('torn or corrupt'))).toMatchObject({ level: 40, records: 1, droppedBytes: data.length - encodeRecord(record(1)).length });
+  });
+
+  it('never takes a record forged inside correlation data for a record, when the one holding it is torn', async () => {
+    const forged = encodeRecord({ seq: 999, kind: 'fault', payload: Buffer.from('{"forged":true}') });
+    const holder = { seq: 2, kind: 'reply' as const, payload: Buffer.from('{"ok":false}'), correlationData: forged };
+    const first = store().store;
+    await first.open();
+    first.append(record(1));
+    first.append(holder);
+    await first.close();
+    const file = path.join(dir, segments()[0]!);
+    // Torn after the correlation data: the forged record is whole, the one around it is not.
+    const holderStart = encodeRecord(record(1)).length;
+    fs.truncateSync(file, holderStart + 8 + 11 + forged.length + 3);
+
     const reopened = store().store;
     const state = await reopened.open();
-    expect(state.pending.map((info) => info.seq)).toEqual([1, 3]);
-    expect(reopened.read(3)).toEqual(record(3));
+    expect(state.pending.map((info) => info.seq)).toEqual([1]);
+    // seq 2 was closed into meta.json: it is not handed out again, and 999 never existed.
+    expect(state.lastSeq).toBe(2);
   });
 
   it('never delivers garbage: random bytes appended at the end read as nothing', async () => {
@@ -167,7 +189,7 @@ describe('FileStore on disk', () => {
     expect(segments()).toHaveLength(1); // the one being written stays
     await s.close();
     const state = await store({ segmentBytes: 200 }).store.open();
-    expect(state).toEqual({ pending: [], lastSeq: 20, dropped: 0 });
+    expect(state).toMatchObject({ pending: [], lastSeq: 20, dropped: 0 });
   });
 
   it('compacts segments full of evicted heartbeats around the faults they hold, over its bound', async () => {
@@ -219,7 +241,43 @@ describe('FileStore on disk', () => {
     expect(fs.readdirSync(dir).some((name) => name.endsWith('.tmp'))).toBe(false);
   });
 
-  it('carries on with sequence numbers when meta.json is garbage', async () => {
+  it('a raise torn by a power cut while a later record survived is not counted as written, so it is written again', async () => {
+    const first = store().store;
+    await first.open();
+    first.append(record(1));
+    first.append(record(2));
+    await first.close();
+    // Records 3 (the raise) and 4 reach the disk, not synced; the power goes, record 3 is damaged.
+    const crashed = store().store;
+    await crashed.open();
+    crashed.append(record(3, 'fault'));
+    crashed.append(record(4));
+    const file = path.join(dir, segments().at(-1)!);
+    const data = fs.readFileSync(file);
+    data[encodeRecord(record(3, 'fault')).length - 2]! ^= 0xff;
+    fs.writeFileSync(file, data);
+
+    const state = await store().store.open();
+    expect(state.pending.map((info) => info.seq)).toEqual([1, 2]);
+    // Above writtenSeq, a fault saved as raised was never written: the agent writes it again.
+    expect(state.writtenSeq).toBe(2);
+  });
+
+  it('never hands out a seq sent from memory again, after a crash, even with the disk still full', async () => {
+    const first = store().store;
+    await first.open();
+    first.append(record(1));
+    await first.sync();
+    first.protectSeq(7);
+    first.protectSeq(9);
+    // No close: a crash. The guard is two slots overwritten in place, no new block needed.
+    const sizeBefore = fs.statSync(path.join(dir, 'sent-seq')).size;
+    const state = await store().store.open();
+    expect(state).toMatchObject({ lastSeq: 9, writtenSeq: 1 });
+    expect(fs.statSync(path.join(dir, 'sent-seq')).size).toBe(sizeBefore);
+  });
+
+  it('carries on with sequence numbers when meta.json is garbage, and says so once, naming the file', async () => {
     const { store: s } = store();
     await s.open();
     s.append(record(5));
@@ -227,7 +285,10 @@ describe('FileStore on disk', () => {
     fs.writeFileSync(path.join(dir, 'meta.json'), '{not json');
     const { store: reopened, logs } = store();
     expect((await reopened.open()).lastSeq).toBe(5);
-    expect(logs.some((line) => line.level === 50)).toBe(true);
+    const errors = logs.filter((line) => line.level >= 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].msg).toBe('outbox meta.json is unreadable; sequence numbers continue from the segments');
+    expect(errors[0].err.message).toMatch(new RegExp(`^${path.join(dir, 'meta.json')} is not valid JSON`));
   });
 
   it('writes appends, never rewrites: bytes on disk per message stay near its size', async () => {

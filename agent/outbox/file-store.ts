@@ -1,21 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
-import { SEQUENCED_KINDS as KINDS, type SequencedKind } from '../../protocol/messages.js';
+import type { SequencedKind } from '../../protocol/messages.js';
 import { errnoCode } from '../../basics/errors.js';
 import { fsyncDir, readJsonFile, writeFileAtomic } from '../files.js';
+import { decodeRecord, encodeRecord, readSegment } from './record-codec.js';
+import { SeqGuard } from './seq-guard.js';
 import type { OutboxRecord, OutboxStore, RecordInfo, StoreState } from './store.js';
 
 /**
  * The outbox on flash: append-only segment files, so that a message costs one append and a batch
  * of messages one fdatasync, never a rewrite of the queue.
  *
- * `NNNNNNNN.log` holds records:
- *   u32 LE length of the body | u32 LE crc32 of the body | body
- *   body = f64 LE seq | u8 kind | u16 LE correlation length | correlation data | payload
- * A torn or corrupt record fails its length or crc check and is skipped; reading resynchronises
- * on the next record that passes both, so a bad record never costs the good ones after it.
+ * `NNNNNNNN.log` holds records (record-codec.ts). A segment is read up to its first torn or
+ * corrupt record, and cut there: bytes after it are never searched for records.
  *
  * `NNNNNNNN.ack` beside it lists the records of that segment that are gone: f64 LE seq per entry,
  * negated for an eviction. Acks are not fsynced (the kernel writes them back within seconds, and
@@ -28,9 +26,6 @@ import type { OutboxRecord, OutboxStore, RecordInfo, StoreState } from './store.
  *   { lastSeq, dropped, nextSegment, retire?: id, adopt?: id }
  */
 
-const HEADER = 8;
-const BODY_FIXED = 11;
-const MAX_BODY = 4 * 1024 * 1024;
 const ACK_ENTRY = 8;
 
 interface Segment {
@@ -83,9 +78,13 @@ export class FileStore implements OutboxStore {
   private head: Segment | undefined;
   private meta: Meta = { lastSeq: 0, dropped: 0, nextSegment: 1 };
   private lastSeq = 0;
+  /** Records up to this seq survive a power cut: meta.json's lastSeq never claims more. */
+  private syncedSeq = 0;
+  private readonly guard: SeqGuard;
 
   constructor(private readonly options: FileStoreOptions) {
     this.dir = options.dir;
+    this.guard = new SeqGuard(options.dir);
     this.segmentBytes = options.segmentBytes ?? segmentBytesFor(options.maxBytes);
   }
 
@@ -105,15 +104,28 @@ export class FileStore implements OutboxStore {
 
     for (const id of ids) this.loadSegment(id);
     this.lastSeq = Math.max(this.meta.lastSeq, this.lastSeq);
+    const writtenSeq = this.lastSeq;
+    this.syncedSeq = writtenSeq;
     this.meta.nextSegment = Math.max(this.meta.nextSegment, (ids.at(-1) ?? 0) + 1);
     for (const segment of [...this.segments.values()]) {
       if (segment.live === 0) this.retire(segment);
     }
 
+    try {
+      this.lastSeq = Math.max(this.lastSeq, this.guard.open());
+    } catch (error) {
+      this.options.log.error({ err: error }, 'outbox cannot keep the seqs of messages sent from memory; after a restart they may be used again');
+    }
+
     const pending: RecordInfo[] = [...this.index.entries()]
       .sort(([a], [b]) => a - b)
       .map(([seq, location]) => ({ seq, kind: location.kind, bytes: location.length }));
-    return { pending, lastSeq: this.lastSeq, dropped: this.dropped() };
+    return { pending, lastSeq: this.lastSeq, writtenSeq, dropped: this.dropped() };
+  }
+
+  protectSeq(seq: number): void {
+    this.guard.save(seq);
+    this.lastSeq = Math.max(this.lastSeq, seq);
   }
 
   append(record: OutboxRecord): void {
@@ -181,6 +193,7 @@ export class FileStore implements OutboxStore {
     } catch {
       // still full: the acks stay owed, and a restart meanwhile only means redeliveries
     }
+    const upTo = this.lastSeq;
     const fds = [...this.dirtyFds];
     this.dirtyFds.clear();
     const failures = await Promise.all(
@@ -194,6 +207,7 @@ export class FileStore implements OutboxStore {
     // EBADF: a segment retired meanwhile has closed its fd, and nothing of it needs to last.
     const failure = failures.find((error) => error && error.code !== 'EBADF');
     if (failure) throw failure;
+    this.syncedSeq = Math.max(this.syncedSeq, upTo);
   }
 
   usage() {
@@ -222,7 +236,9 @@ export class FileStore implements OutboxStore {
       segment.ackFd = undefined;
     }
     this.dirtyFds.clear();
+    this.syncedSeq = this.lastSeq;
     this.commitMeta({});
+    this.guard.close();
   }
 
   /** Writes the acks not yet on disk, oldest first; those of a segment gone since are moot. */
@@ -296,7 +312,7 @@ export class FileStore implements OutboxStore {
   private commitMeta(change: { retire?: number; adopt?: number; dropped?: number }): void {
     const next: Meta = {
       ...this.meta,
-      lastSeq: Math.max(this.meta.lastSeq, this.lastSeq),
+      lastSeq: Math.max(this.meta.lastSeq, this.syncedSeq),
       dropped: change.dropped ?? this.meta.dropped,
       retire: change.retire,
       adopt: change.adopt,
@@ -311,36 +327,20 @@ export class FileStore implements OutboxStore {
     const segment: Segment = { id, size: 0, ackSize: 0, live: 0, deadBytes: 0, evicted: 0 };
     const gone = this.loadAcks(segment);
 
-    let offset = 0;
-    let goodEnd = 0;
-    let skipped = 0;
-    let unaccounted = 0;
-    while (offset + HEADER <= data.length) {
-      const decoded = decodeRecord(data, offset);
-      if (!decoded) {
-        offset += 1;
-        skipped += 1;
-        unaccounted += 1;
-        continue;
-      }
-      const { record, length } = decoded;
+    const { records, goodEnd } = readSegment(data);
+    for (const { record, offset, length } of records) {
       this.lastSeq = Math.max(this.lastSeq, record.seq);
-      // Garbage before a good record stays in the file until the segment goes.
-      segment.deadBytes += unaccounted;
-      unaccounted = 0;
       if (!gone.has(record.seq) && !this.index.has(record.seq)) {
         this.index.set(record.seq, { segment, offset, length, kind: record.kind });
         segment.live += 1;
       } else {
         segment.deadBytes += length;
       }
-      offset += length;
-      goodEnd = offset;
     }
-    if (skipped > 0 || goodEnd < data.length) {
+    if (goodEnd < data.length) {
       this.options.log.warn(
-        { file, skippedBytes: skipped, tornTailBytes: data.length - goodEnd },
-        'outbox segment has a torn or corrupt record; it was skipped',
+        { file, droppedBytes: data.length - goodEnd, records: records.length },
+        'outbox segment has a torn or corrupt record; it and everything after it were dropped',
       );
     }
     if (goodEnd < data.length) fs.truncateSync(file, goodEnd);
@@ -454,40 +454,6 @@ export class FileStore implements OutboxStore {
       replacement.size += location.length;
     }
   }
-}
-
-export function encodeRecord(record: OutboxRecord): Buffer {
-  const correlation = record.correlationData ?? Buffer.alloc(0);
-  const bodyLength = BODY_FIXED + correlation.length + record.payload.length;
-  const buffer = Buffer.alloc(HEADER + bodyLength);
-  buffer.writeUInt32LE(bodyLength, 0);
-  buffer.writeDoubleLE(record.seq, HEADER);
-  buffer.writeUInt8(KINDS.indexOf(record.kind), HEADER + 8);
-  buffer.writeUInt16LE(correlation.length, HEADER + 9);
-  correlation.copy(buffer, HEADER + BODY_FIXED);
-  record.payload.copy(buffer, HEADER + BODY_FIXED + correlation.length);
-  buffer.writeUInt32LE(crc32(buffer.subarray(HEADER)), 4);
-  return buffer;
-}
-
-/** Decodes the record at `offset`, or undefined when what is there is not a whole, intact record. */
-export function decodeRecord(data: Buffer, offset: number): { record: OutboxRecord; length: number } | undefined {
-  if (offset + HEADER > data.length) return undefined;
-  const bodyLength = data.readUInt32LE(offset);
-  if (bodyLength < BODY_FIXED || bodyLength > MAX_BODY || offset + HEADER + bodyLength > data.length) return undefined;
-  const body = data.subarray(offset + HEADER, offset + HEADER + bodyLength);
-  if (crc32(body) !== data.readUInt32LE(offset + 4)) return undefined;
-  const seq = body.readDoubleLE(0);
-  const kind = KINDS[body.readUInt8(8)];
-  const correlationLength = body.readUInt16LE(9);
-  if (!kind || !Number.isSafeInteger(seq) || seq < 1 || BODY_FIXED + correlationLength > bodyLength) return undefined;
-  const record: OutboxRecord = {
-    seq,
-    kind,
-    payload: Buffer.from(body.subarray(BODY_FIXED + correlationLength)),
-  };
-  if (correlationLength > 0) record.correlationData = Buffer.from(body.subarray(BODY_FIXED, BODY_FIXED + correlationLength));
-  return { record, length: HEADER + bodyLength };
 }
 
 function writeAll(fd: number, buffer: Buffer): void {

@@ -49,7 +49,7 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
   /** Over the bound with nothing left to evict: said once, until it is under again. */
   private faultsOverBound = false;
   /** Why each kind of store write fails (a full disk): logged once, not per message. */
-  private readonly storeFailing = new Map<'append' | 'remove', string>();
+  private readonly storeFailing = new Map<'append' | 'remove' | 'protect', string>();
 
   private constructor(private readonly options: OutboxOptions) {
     super();
@@ -61,9 +61,9 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
     const outbox = new Outbox(options);
     const state = await options.store.open();
     for (const info of state.pending) outbox.pending.set(info.seq, { ...info, inFlight: false });
-    outbox.written = state.lastSeq;
+    outbox.written = state.writtenSeq ?? state.lastSeq;
     outbox.nextSeq = state.lastSeq + 1;
-    outbox.durableSeq = state.lastSeq;
+    outbox.durableSeq = outbox.written;
     outbox.dropped = state.dropped;
     return outbox;
   }
@@ -124,6 +124,8 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
     } else {
       entry.volatile = true;
       this.volatileBytes += payload.length;
+      // Sent from memory, its seq must not come back after a restart.
+      this.storeWrite('protect', () => this.options.store.protectSeq?.(seq));
     }
     this.evictOverBound();
     this.scheduleSync();
@@ -224,7 +226,7 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
    * Runs one write to the store. A failure (ENOSPC, EIO) is logged when it starts and when it
    * ends, not for every message of a full disk; the caller keeps the message in memory.
    */
-  private storeWrite(operation: 'append' | 'remove', write: () => void): boolean {
+  private storeWrite(operation: 'append' | 'remove' | 'protect', write: () => void): boolean {
     try {
       write();
     } catch (error) {
@@ -234,7 +236,9 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
           { operation, err: errorMessage(error), depth: this.pending.size },
           operation === 'append'
             ? 'outbox cannot write to the state folder; messages are kept in memory until they are sent or the folder is writable again, and are lost if the agent stops meanwhile'
-            : 'outbox cannot record that a message is gone; it may be sent again after a restart',
+            : operation === 'remove'
+              ? 'outbox cannot record that a message is gone; it may be sent again after a restart'
+              : 'outbox cannot save the seq of a message kept in memory; it may be used again after a restart',
         );
       }
       this.storeFailing.set(operation, code);

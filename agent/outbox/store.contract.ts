@@ -34,7 +34,7 @@ export function outboxStoreContract(make: () => Promise<StoreFixture>): void {
 
   it('opens empty', () =>
     withStore(async ({ store }) => {
-      expect(await store.open()).toEqual({ pending: [], lastSeq: 0, dropped: 0 });
+      expect(await store.open()).toMatchObject({ pending: [], lastSeq: 0, dropped: 0 });
     }));
 
   it('gives back what was appended, byte for byte, with its correlation data', () =>

@@ -23,8 +23,13 @@ export interface RecordInfo {
 export interface StoreState {
   /** Records not yet acknowledged or evicted, in seq order. */
   pending: RecordInfo[];
-  /** The highest seq ever appended, also of records long acknowledged: seq is never reused. */
+  /** The highest seq ever appended or protected, also of records long acknowledged: seq is never reused. */
   lastSeq: number;
+  /**
+   * The highest seq whose record is known to have been written (a raise above it, saved as active
+   * before its record, was never written and is written again); lastSeq when left out.
+   */
+  writtenSeq?: number;
   /** Heartbeats evicted under the size bound, over the store's whole life. */
   dropped: number;
 }
@@ -36,6 +41,11 @@ export interface OutboxStore {
   read(seq: number): OutboxRecord;
   /** Removes a record after its PUBACK (`acked`) or under the size bound (`evicted`, counted in dropped). */
   remove(seq: number, reason: 'acked' | 'evicted'): void;
+  /**
+   * Keeps a seq from being handed out again although no record holds it: a message the store could
+   * not append (a full disk) that is sent from memory. Throws when it cannot.
+   */
+  protectSeq?(seq: number): void;
   /** Makes everything appended and removed so far survive a power cut. */
   sync(): Promise<void>;
   /** Bytes of the records that wait, and bytes the store occupies (for the size bound). */

@@ -5,6 +5,8 @@ export interface Received {
   topic: string;
   payload: Buffer;
   json: any;
+  /** MQTT 5 correlation data, when the message carried some. */
+  correlationData?: Buffer;
   retain: boolean;
   at: number;
 }
@@ -21,7 +23,7 @@ export class Recorder {
       } catch {
         json = undefined;
       }
-      const message = { topic, payload, json, retain: packet.retain, at: Date.now() };
+      const message = { topic, payload, json, retain: packet.retain, at: Date.now(), correlationData: packet.properties?.correlationData };
       this.messages.push(message);
       this.waiters = this.waiters.filter((waiter) => {
         if (!waiter.predicate(message)) return true;
