@@ -6,6 +6,7 @@ import { ALWAYS_POLLED, allThresholdDefaults, DEVICES } from '../drivers/index.j
 import { thresholdsSchema } from '../drivers/thresholds.js';
 import { DEVICE_NAMES, type DeviceName } from '../protocol/devices.js';
 import { LOG_LEVELS } from '../protocol/log-levels.js';
+import { jsonSyntaxError } from './json-syntax.js';
 
 export { LOG_LEVELS, type LogLevel } from '../protocol/log-levels.js';
 
@@ -162,7 +163,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     input = JSON.parse(text);
   } catch (error) {
-    return { ok: false, problems: [{ path: '$', message: `not valid JSON: ${jsonErrorWhere(text, error as Error)}` }] };
+    return { ok: false, problems: [{ path: '$', message: `not valid JSON: ${jsonErrorWhere(text)}` }] };
   }
   return parseConfig(input, env, path.dirname(path.resolve(file)));
 }
@@ -170,7 +171,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 /** The devices this config polls: the configured ones and those that are always polled. */
 export function polledDevices(config: AgentConfig): DeviceName[] {
   return DEVICE_NAMES.filter(
-    (name) => ALWAYS_POLLED.includes(name) || (config.devices as Record<string, unknown>)[name] !== undefined,
+    (name) =>
+      ALWAYS_POLLED.includes(name) ||
+      (config.devices as Record<string, unknown>)[name] !== undefined ||
+      // The MQTT link's certificates are checked whenever it has any (SPEC.md section 3).
+      (name === 'certificates' && (config.mqtt.ca !== undefined || config.mqtt.cert !== undefined)),
   );
 }
 
@@ -228,12 +233,8 @@ function checkFiles(config: AgentConfig): ConfigProblem[] {
   return problems;
 }
 
-function jsonErrorWhere(text: string, error: Error): string {
-  const position = /position (\d+)/.exec(error.message);
-  if (!position) return error.message;
-  const offset = Number(position[1]);
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  const column = offset - before.lastIndexOf('\n');
-  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
+/** Line, column and what is wrong, never the text around it (it may hold a password). */
+function jsonErrorWhere(text: string): string {
+  const broken = jsonSyntaxError(text);
+  return broken ? `${broken.problem} at line ${broken.line}, column ${broken.column}` : 'unreadable';
 }

@@ -113,6 +113,7 @@ export class BenchTerminal {
     fs.mkdirSync(dir, { recursive: true });
     const terminal = new SimTerminal(dir);
     await terminal.attachDevices({ kind: 'pty', socat: tools.socat }, options.probeHost);
+    await terminal.attachCertificate();
     const bench = new BenchTerminal(terminal, options.terminalId, options.brokerUrl);
     const config = terminal.agentConfig({
       brokerUrl: options.brokerUrl,

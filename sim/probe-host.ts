@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { probeListenerProgram } from './probe-listener.js';
 
 /**
  * The acquirer's host for the reachability probe, on 127.0.0.1 only. A TCP connect completes in
@@ -17,36 +18,11 @@ import net from 'node:net';
  *   the first SYN on kernels with linear SYN timeouts (`tcp_syn_linear_timeouts`, Linux 6.6 and
  *   later), 3 s on older ones: always >= 1500 ms, but a probe needs a `timeoutMs` above that.
  *
- * The listener lives in a child process (this Node.js) so that it can be stopped without
- * stopping the simulator; it is ended by its own pid.
+ * The listener (probe-listener.ts) lives in a child process (this Node.js) so that it can be
+ * stopped without stopping the simulator; it is ended by its own pid.
  */
 
 export type ProbeHostMode = 'accept' | 'refuse' | 'hang' | 'slow';
-
-const LISTENER = `
-const net = require('node:net');
-let server;
-let port = Number(process.env.PROBE_PORT) || 0;
-const say = (line) => process.stdout.write(line + '\\n');
-function listen() {
-  server = net.createServer((socket) => { say('accepted'); socket.on('error', () => {}); socket.resume(); socket.setTimeout(10000, () => socket.destroy()); });
-  server.once('error', (error) => say('error ' + error.code));
-  server.listen({ host: '127.0.0.1', port, backlog: 1 }, () => { port = server.address().port; say('listening ' + port); });
-}
-let pending = '';
-process.stdin.on('data', (chunk) => {
-  pending += chunk;
-  let end;
-  while ((end = pending.indexOf('\\n')) >= 0) {
-    const command = pending.slice(0, end);
-    pending = pending.slice(end + 1);
-    if (command === 'listen') listen();
-    if (command === 'close') server.close(() => say('closed'));
-  }
-});
-process.stdin.on('end', () => process.exit(0));
-listen();
-`;
 
 /** How long a connect's SYNs are dropped in `slow` mode before one is let through. */
 const SLOW_HOLD_MS = 1_500;
@@ -72,7 +48,7 @@ export class ProbeHost {
   ) {}
 
   static async start(port = 0): Promise<ProbeHost> {
-    const child = spawn(process.execPath, ['-e', LISTENER], {
+    const child = spawn(process.execPath, ['-e', probeListenerProgram()], {
       env: { ...process.env, PROBE_PORT: String(port) },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
