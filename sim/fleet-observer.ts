@@ -5,7 +5,8 @@ import type { FaultLatency } from './fault-latency.js';
 /**
  * The fleet's back end: one MQTT connection of its own on `{topicRoot}/+/+`, as a consumer would
  * subscribe, counting what arrives by topic and timing each fault message for the latency book.
- * Retained messages replayed on subscribe are not traffic and are left out.
+ * Retained messages replayed on subscribe are not traffic and are left out, and so are the
+ * messages of terminals of other fleet processes on the same broker.
  */
 
 export type TopicCounts = Record<TopicSuffix, number>;
@@ -46,6 +47,7 @@ export class FleetObserver {
     private readonly topicRoot: string,
     private readonly latency: FaultLatency,
     private readonly now: () => number,
+    private readonly ours: (terminalId: string) => boolean,
   ) {
     client.on('message', (topic, payload, packet) => {
       if (packet.retain) return;
@@ -59,6 +61,8 @@ export class FleetObserver {
     protocolVersion: 4 | 5;
     latency: FaultLatency;
     now: () => number;
+    /** This fleet's terminals: other fleet processes may share the broker. */
+    ours?: (terminalId: string) => boolean;
   }): Promise<FleetObserver> {
     const client = await mqtt.connectAsync(options.url, {
       clientId: `pos-agent-fleet-observer-${process.pid}`,
@@ -66,7 +70,7 @@ export class FleetObserver {
       reconnectPeriod: 1_000,
       connectTimeout: 10_000,
     });
-    const observer = new FleetObserver(client, options.topicRoot, options.latency, options.now);
+    const observer = new FleetObserver(client, options.topicRoot, options.latency, options.now, options.ours ?? (() => true));
     await client.subscribeAsync(`${options.topicRoot}/+/+`, { qos: 1 });
     return observer;
   }
@@ -92,7 +96,7 @@ export class FleetObserver {
   private receive(topic: string, payload: Buffer): void {
     const at = this.now();
     const parsed = parseTerminalTopic(topic, this.topicRoot);
-    if (!parsed) return;
+    if (!parsed || !this.ours(parsed.terminalId)) return;
     const { terminalId, suffix } = parsed;
     this.counts[suffix] += 1;
     if (suffix !== 'state' && suffix !== 'fault' && suffix !== 'heartbeat') return;
