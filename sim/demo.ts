@@ -27,6 +27,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   const terminal = new SimTerminal(dir);
   // In-process lines: the demo needs nothing installed (`pos-agent sim` puts them on ttys).
   await terminal.attachDevices({ kind: 'memory' });
+  await terminal.attachCertificate();
   terminal.startCardTraffic(2_000);
   const raw = terminal.agentConfig({
     brokerUrl: broker.url,
