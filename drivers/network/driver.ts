@@ -2,6 +2,7 @@ import { errnoCode, errorMessage } from '../../basics/errors.js';
 import { Modem, type ModemStatus } from '../modem/modem.js';
 import { InputProblems } from '../problems.js';
 import type { Driver, DriverEnv, SelfTest } from '../types.js';
+import { DataUseCounter, type DataUse } from './data-use.js';
 import {
   COUNTER_NAMES, counterDeltas, linkUp, parseCarrier, parseCounter, parseOperstate, parseWireless,
   type Counters, type Operstate, type WirelessLine,
@@ -37,6 +38,8 @@ export interface NetworkReading {
   signalUnknown?: boolean;
   modem?: ModemStatus;
   probe?: ProbeResult;
+  /** Bytes carried since the agent started: the interface's and the agent's own (status only). */
+  dataUse?: DataUse;
 }
 
 const NOT_PRESENT: Pick<NetworkReading, 'operstate' | 'carrier' | 'up'> = { operstate: 'notpresent', up: false };
@@ -57,6 +60,7 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
   const base = `class/net/${config.interface}`;
   const modem = config.modem ? new Modem(env.serial, config.modem, env) : undefined;
   let previousCounters: Counters | undefined;
+  const dataUse = new DataUseCounter(clock.now());
 
   async function readFile(reader: typeof sysfs, relative: string): Promise<string | undefined> {
     try {
@@ -158,6 +162,8 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
         reading.rssiDbm = wireless.levelDbm;
       }
       if (probeResult) reading.probe = probeResult;
+      dataUse.add(link.deltas);
+      reading.dataUse = dataUse.figures(env.linkTraffic?.());
       for (const key of Object.keys(reading) as (keyof NetworkReading)[]) {
         if (reading[key] === undefined) delete reading[key];
       }
