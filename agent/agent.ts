@@ -109,7 +109,10 @@ export class Agent {
     const connection = new Connection({ config, topics, clock, log, random: deps.random, connect: deps.connect });
     const linkTraffic = () => connection.link.figures();
     const devices = new Devices({ config, clock, log, driverEnv: { linkTraffic, ...deps.driverEnv } });
-    const uplink = new Uplink({ link: connection.link, outbox, topics, clock, log, journal, random: deps.random, birth: () => this.birth(connection.session, devices.polled, started) });
+    const uplink = new Uplink({
+      link: connection.link, outbox, topics, clock, log, journal, random: deps.random, birth: () => this.birth(connection.session, devices.polled, started),
+      drainBytesPerSecond: config.mqtt.drainBytesPerSecond,
+    });
     const publishSnapshot = () => {
       const faults = engine.list();
       uplink.setFaults(faultsSnapshot(clock.now(), faults, verdict(faults, maintenance.state.on), maintenance.state));

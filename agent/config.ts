@@ -56,14 +56,16 @@ const mqttSchema = z.strictObject({
   ca: z.optional(text()),
   cert: z.optional(text()),
   key: z.optional(text()),
-  keepaliveSeconds: z._default(z.int().check(z.gte(5), z.lte(65_535)), 120),
+  keepaliveSeconds: z._default(z.int().check(z.gte(5), z.lte(65_535)), 300),
+  /** A cap on the outbox's send rate, for a backlog after an outage on a thin link; none by default. */
+  drainBytesPerSecond: z.optional(z.int().check(z.gte(100), z.lte(1_000_000_000))),
 });
 
 export const configSchema = z
   .strictObject({
     terminalId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, '1 to 64 letters, digits, "_" or "-"')),
     mqtt: mqttSchema,
-    heartbeatSeconds: z._default(z.number().check(z.gte(1), z.lte(86_400)), 60),
+    heartbeatSeconds: z._default(z.number().check(z.gte(1), z.lte(86_400)), 900),
     stateDir: z._default(text(), '/var/lib/pos-agent'),
     logDir: z._default(text(), '/var/log/pos-agent'),
     logLevel: z._default(z.enum(LOG_LEVELS), 'info'),

@@ -201,6 +201,9 @@ export class MqttLink extends EventEmitter<{
         ...(v5 && will.delaySeconds ? { properties: { willDelayInterval: will.delaySeconds } } : {}),
       },
       ...(v5 ? { properties: { sessionExpiryInterval: options.sessionExpirySeconds ?? 60, maximumPacketSize: MAX_INBOUND_PACKET_BYTES } } : {}),
+      // MQTT 5, where the broker's CONNACK offers aliases: the topic goes once per connection,
+      // then two bytes stand for it. Aliases live and die with the connection, as this client does.
+      ...(v5 ? { autoAssignTopicAlias: true } : {}),
     };
     const client = (options.connect ?? mqtt.connect)(options.url, clientOptions);
     this.client = client;

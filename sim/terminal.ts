@@ -242,7 +242,8 @@ export class SimTerminal {
         interface: this.network.name,
         pollSeconds: options.networkPollSeconds ?? 10,
         modem: { path: this.wire('modem').agentPath, baudRate: BAUD.modem },
-        probe: { host: this.probeHost!.host, port: this.probeHost!.port, timeoutMs: 3000 },
+        // A probe every poll, so that a change of the probe host shows within a poll or two.
+        probe: { host: this.probeHost!.host, port: this.probeHost!.port, timeoutMs: 3000, answeringSeconds: options.networkPollSeconds ?? 10 },
       };
       devices.app = { processes: [{ name: 'payment', comm: PAYAPP_COMM }], pollSeconds: options.appPollSeconds ?? 10 };
     }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll } from './helpers/agent-process.js';
 import { Mosquitto } from '../sim/mosquitto.js';
-import { makePki, type Pki } from './helpers/pki.js';
+import { makePki, type Pki } from '../sim/pki.js';
 import { Recorder } from './helpers/recorder.js';
 import { Rig, sleep, waitForLog } from './helpers/rig.js';
 import { auditSeqs } from './helpers/seq-audit.js';

@@ -164,7 +164,7 @@ describe('network driver with a modem and a probe', () => {
   }
 
   it('reads link, modem and probe together; the heartbeat takes four fields of it', async () => {
-    const { driver } = await cellular({ rssi: 17, creg: 0, cereg: 5 }, async () => 43);
+    const { driver } = await cellular({ rssi: 17, creg: 0, cereg: 5 }, async () => ({ rttMs: 43 }));
     const reading = await driver.read(signal());
     expect(reading).toMatchObject({
       interface: 'wwan0', operstate: 'unknown', up: true, rssiDbm: -79,
@@ -192,14 +192,14 @@ describe('network driver with a modem and a probe', () => {
   });
 
   it('reports a weak unknown signal when the modem answers CSQ 99', async () => {
-    const { driver } = await cellular({ rssi: 99 }, async () => 10);
+    const { driver } = await cellular({ rssi: 99 }, async () => ({ rttMs: 10 }));
     const reading = await driver.read(signal());
     expect(reading.signalUnknown).toBe(true);
     expect(reading.rssiDbm).toBeUndefined();
   });
 
   it('self-tests with a plain AT and one probe', async () => {
-    const { driver } = await cellular({}, async () => 12);
+    const { driver } = await cellular({}, async () => ({ rttMs: 12 }));
     expect(await driver.selfTest!(signal())).toEqual({
       pass: true,
       detail: { modem: { pass: true, path: '/dev/ttyUSB2', final: 'OK' }, probe: { host: '127.0.0.1', port: 9, ok: true, rttMs: 12 } },
