@@ -1,13 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { probeListenerProgram } from './probe-listener.js';
 
 /**
  * The acquirer's host for the reachability probe, on 127.0.0.1 only. A TCP connect completes in
  * the kernel, not in the listening process, so the modes are made with the listener's accept
  * queue, without root:
  *
- * - `accept`: a listener that accepts and closes at once;
+ * - `accept`: a listener that accepts and, as a TLS server waiting for a ClientHello would, keeps
+ *   the connection until the client ends it (or 10 s pass);
  * - `refuse`: nothing listens on the port, the kernel answers RST (connection refused);
  * - `hang`: the listener's process is stopped (SIGSTOP) and its accept queue (backlog 1) holds the
  *   connections the simulator opened itself, so the kernel drops every new SYN: connects time out;
@@ -16,36 +18,11 @@ import net from 'node:net';
  *   the first SYN on kernels with linear SYN timeouts (`tcp_syn_linear_timeouts`, Linux 6.6 and
  *   later), 3 s on older ones: always >= 1500 ms, but a probe needs a `timeoutMs` above that.
  *
- * The listener lives in a child process (this Node.js) so that it can be stopped without
- * stopping the simulator; it is ended by its own pid.
+ * The listener (probe-listener.ts) lives in a child process (this Node.js) so that it can be
+ * stopped without stopping the simulator; it is ended by its own pid.
  */
 
 export type ProbeHostMode = 'accept' | 'refuse' | 'hang' | 'slow';
-
-const LISTENER = `
-const net = require('node:net');
-let server;
-let port = Number(process.env.PROBE_PORT) || 0;
-const say = (line) => process.stdout.write(line + '\\n');
-function listen() {
-  server = net.createServer((socket) => { socket.on('error', () => {}); socket.destroy(); });
-  server.once('error', (error) => say('error ' + error.code));
-  server.listen({ host: '127.0.0.1', port, backlog: 1 }, () => { port = server.address().port; say('listening ' + port); });
-}
-let pending = '';
-process.stdin.on('data', (chunk) => {
-  pending += chunk;
-  let end;
-  while ((end = pending.indexOf('\\n')) >= 0) {
-    const command = pending.slice(0, end);
-    pending = pending.slice(end + 1);
-    if (command === 'listen') listen();
-    if (command === 'close') server.close(() => say('closed'));
-  }
-});
-process.stdin.on('end', () => process.exit(0));
-listen();
-`;
 
 /** How long a connect's SYNs are dropped in `slow` mode before one is let through. */
 const SLOW_HOLD_MS = 1_500;
@@ -63,6 +40,7 @@ export class ProbeHost {
   private output = '';
   private waiters: { pattern: RegExp; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
   private changing: Promise<void> = Promise.resolve();
+  private accepted_ = 0;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -70,7 +48,7 @@ export class ProbeHost {
   ) {}
 
   static async start(port = 0): Promise<ProbeHost> {
-    const child = spawn(process.execPath, ['-e', LISTENER], {
+    const child = spawn(process.execPath, ['-e', probeListenerProgram()], {
       env: { ...process.env, PROBE_PORT: String(port) },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
@@ -89,6 +67,14 @@ export class ProbeHost {
 
   get mode(): ProbeHostMode {
     return this.mode_;
+  }
+
+  /**
+   * Connections the listener has accepted: the agent's probes, and in `hang` and `slow` modes
+   * the simulator's own queue fillers as well.
+   */
+  get accepted(): number {
+    return this.accepted_;
   }
 
   get pid(): number {
@@ -209,6 +195,7 @@ export class ProbeHost {
     while ((end = this.output.indexOf('\n')) >= 0) {
       const line = this.output.slice(0, end);
       this.output = this.output.slice(end + 1);
+      if (line === 'accepted') this.accepted_ += 1;
       const index = this.waiters.findIndex((waiter) => waiter.pattern.test(line));
       if (index >= 0) this.waiters.splice(index, 1)[0]!.resolve(line);
     }

@@ -8,6 +8,19 @@ async function outbox(maxBytes = 1024 * 1024, store = new MemoryStore()) {
   return { outbox: await Outbox.open({ store, maxBytes, log }), store, logs: records };
 }
 
+/** The seqs the outbox tells its store to remove as evicted, in the order it does. */
+function watchEvictions(store: MemoryStore): number[] {
+  const evicted: number[] = [];
+  const remove = store.remove.bind(store);
+  store.remove = (seq, reason) => {
+    if (reason === 'evicted') evicted.push(seq);
+    remove(seq, reason);
+  };
+  return evicted;
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
 /** Everything takeable now, in the order the uplink would send it. */
 function takeAll(box: Outbox): number[] {
   const seqs: number[] = [];
@@ -47,7 +60,8 @@ describe('outbox', () => {
   });
 
   it('evicts the oldest heartbeats at its bound, never a fault or a reply, and counts them', async () => {
-    const { outbox: box, logs } = await outbox(64 * 1024);
+    const { outbox: box, store, logs } = await outbox(64 * 1024);
+    const evicted = watchEvictions(store);
     const pad = 'x'.repeat(1000);
     box.enqueue('fault', (seq) => ({ seq, pad }));
     for (let i = 0; i < 80; i++) box.enqueue(i % 20 === 0 ? 'reply' : 'heartbeat', (seq) => ({ seq, pad }));
@@ -62,20 +76,30 @@ describe('outbox', () => {
     const allAfterFirstSurvivor = Array.from({ length: 81 }, (_, i) => i + 1).filter((seq) => isHeartbeat(seq) && seq >= survivors[0]!);
     expect(survivors).toEqual(allAfterFirstSurvivor);
     expect(box.droppedCount + left.length).toBe(81);
+    // Seen going: exactly the heartbeats that are not left, oldest first, each counted and logged.
+    expect(evicted).toEqual(range(1, 81).filter((seq) => !left.includes(seq)));
+    expect(evicted.every(isHeartbeat)).toBe(true);
+    expect(box.droppedCount).toBe(evicted.length);
+    expect(logs.filter((line) => line.msg.includes('oldest heartbeats evicted')).flatMap((line) => line.evicted as number[])).toEqual(evicted);
     expect(box.figures().liveBytes).toBeLessThanOrEqual(64 * 1024);
-    expect(logs.some((line) => line.msg.includes('oldest heartbeats evicted'))).toBe(true);
   });
 
   it('does not evict a heartbeat that is on its way to the broker', async () => {
-    const { outbox: box } = await outbox(64 * 1024);
+    const { outbox: box, store } = await outbox(64 * 1024);
+    const evicted = watchEvictions(store);
     const pad = 'x'.repeat(1000);
     box.enqueue('heartbeat', (seq) => ({ seq, pad }));
     await box.flush();
     expect(box.take()!.seq).toBe(1);
     for (let i = 0; i < 80; i++) box.enqueue('heartbeat', (seq) => ({ seq, pad }));
+    // The oldest heartbeats went, from the one after the message in flight on.
+    expect(evicted.length).toBeGreaterThan(0);
+    expect(evicted).toEqual(range(2, evicted.length + 1));
+    expect(box.droppedCount).toBe(evicted.length);
+    // The one in flight is acknowledged; what is left to send is what was not evicted.
     box.ack(1);
-    expect(box.droppedCount).toBeGreaterThan(0);
-    expect(box.figures().depth + box.droppedCount + 1).toBe(81);
+    await box.flush();
+    expect(takeAll(box)).toEqual(range(evicted.length + 2, 81));
   });
 
   it('writes a saved fault raise under its own seq after a restart, and refuses to go back', async () => {
