@@ -1,4 +1,5 @@
 import { formatProblems, loadConfig, polledDevices } from './config.js';
+import { redactUrl } from '../basics/url.js';
 import { EXIT } from '../basics/exit.js';
 
 /** `pos-agent check-config FILE`: every problem with its JSON path, exit 2; or a summary, exit 0. */
@@ -15,7 +16,7 @@ export async function checkConfigCommand(args: string[]): Promise<number> {
   }
   const { config } = result;
   process.stdout.write(
-    `${file}: valid. Terminal ${config.terminalId}, broker ${config.mqtt.url} (MQTT ${config.mqtt.protocolVersion === 5 ? '5' : '3.1.1'}), ` +
+    `${file}: valid. Terminal ${config.terminalId}, broker ${redactUrl(config.mqtt.url)} (MQTT ${config.mqtt.protocolVersion === 5 ? '5' : '3.1.1'}), ` +
       `devices ${polledDevices(config).join(', ')}\n`,
   );
   return EXIT.OK;

@@ -20,9 +20,10 @@ describe('config', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const { config } = result;
-    expect(config.mqtt).toMatchObject({ protocolVersion: 5, topicRoot: 'pos/v1', keepaliveSeconds: 120 });
+    // Chosen for a cellular plan paid per byte (SPEC.md section 3).
+    expect(config.mqtt).toMatchObject({ protocolVersion: 5, topicRoot: 'pos/v1', keepaliveSeconds: 300 });
     expect(config).toMatchObject({
-      heartbeatSeconds: 60,
+      heartbeatSeconds: 900,
       stateDir: '/var/lib/pos-agent',
       logDir: '/var/log/pos-agent',
       logLevel: 'info',

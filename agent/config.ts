@@ -6,6 +6,7 @@ import { ALWAYS_POLLED, allThresholdDefaults, DEVICES } from '../drivers/index.j
 import { thresholdsSchema } from '../drivers/thresholds.js';
 import { DEVICE_NAMES, type DeviceName } from '../protocol/devices.js';
 import { LOG_LEVELS } from '../protocol/log-levels.js';
+import { jsonSyntaxError } from './json-syntax.js';
 
 export { LOG_LEVELS, type LogLevel } from '../protocol/log-levels.js';
 
@@ -55,14 +56,16 @@ const mqttSchema = z.strictObject({
   ca: z.optional(text()),
   cert: z.optional(text()),
   key: z.optional(text()),
-  keepaliveSeconds: z._default(z.int().check(z.gte(5), z.lte(65_535)), 120),
+  keepaliveSeconds: z._default(z.int().check(z.gte(5), z.lte(65_535)), 300),
+  /** A cap on the outbox's send rate, for a backlog after an outage on a thin link; none by default. */
+  drainBytesPerSecond: z.optional(z.int().check(z.gte(100), z.lte(1_000_000_000))),
 });
 
 export const configSchema = z
   .strictObject({
     terminalId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, '1 to 64 letters, digits, "_" or "-"')),
     mqtt: mqttSchema,
-    heartbeatSeconds: z._default(z.number().check(z.gte(1), z.lte(86_400)), 60),
+    heartbeatSeconds: z._default(z.number().check(z.gte(1), z.lte(86_400)), 900),
     stateDir: z._default(text(), '/var/lib/pos-agent'),
     logDir: z._default(text(), '/var/log/pos-agent'),
     logLevel: z._default(z.enum(LOG_LEVELS), 'info'),
@@ -160,7 +163,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     input = JSON.parse(text);
   } catch (error) {
-    return { ok: false, problems: [{ path: '$', message: `not valid JSON: ${jsonErrorWhere(text, error as Error)}` }] };
+    return { ok: false, problems: [{ path: '$', message: `not valid JSON: ${jsonErrorWhere(text)}` }] };
   }
   return parseConfig(input, env, path.dirname(path.resolve(file)));
 }
@@ -168,7 +171,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 /** The devices this config polls: the configured ones and those that are always polled. */
 export function polledDevices(config: AgentConfig): DeviceName[] {
   return DEVICE_NAMES.filter(
-    (name) => ALWAYS_POLLED.includes(name) || (config.devices as Record<string, unknown>)[name] !== undefined,
+    (name) =>
+      ALWAYS_POLLED.includes(name) ||
+      (config.devices as Record<string, unknown>)[name] !== undefined ||
+      // The MQTT link's certificates are checked whenever it has any (SPEC.md section 3).
+      (name === 'certificates' && (config.mqtt.ca !== undefined || config.mqtt.cert !== undefined)),
   );
 }
 
@@ -226,12 +233,8 @@ function checkFiles(config: AgentConfig): ConfigProblem[] {
   return problems;
 }
 
-function jsonErrorWhere(text: string, error: Error): string {
-  const position = /position (\d+)/.exec(error.message);
-  if (!position) return error.message;
-  const offset = Number(position[1]);
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  const column = offset - before.lastIndexOf('\n');
-  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
+/** Line, column and what is wrong, never the text around it (it may hold a password). */
+function jsonErrorWhere(text: string): string {
+  const broken = jsonSyntaxError(text);
+  return broken ? `${broken.problem} at line ${broken.line}, column ${broken.column}` : 'unreadable';
 }

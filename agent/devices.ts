@@ -106,6 +106,7 @@ export class Devices {
       statfs: (where) => fs.promises.statfs(where),
       serial: serialportOpener,
       probe: tcpProbe,
+      tlsFiles: [config.mqtt.ca, config.mqtt.cert].filter((file) => file !== undefined),
       ...driverEnv,
     };
   }

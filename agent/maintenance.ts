@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../basics/clock.js';
 import { errnoCode, errorMessage } from '../basics/errors.js';
+import { writeFileAtomic } from './files.js';
 
 /**
  * Maintenance mode is the file `maintenance` in the state folder: an upgrade tool creates and
@@ -49,7 +50,8 @@ export class Maintenance extends EventEmitter<{ change: [MaintenanceState] }> {
   async set(on: boolean, reason?: string, minutes?: number): Promise<MaintenanceState> {
     if (on) {
       const until = minutes !== undefined ? this.clock.now() + minutes * 60_000 : undefined;
-      await fs.writeFile(this.file, `${JSON.stringify({ reason, until })}\n`, { mode: 0o600 });
+      // Atomic: a file torn by a full disk or a power cut would read as maintenance with no end.
+      writeFileAtomic(this.file, `${JSON.stringify({ reason, until })}\n`);
     } else {
       await fs.rm(this.file, { force: true });
     }

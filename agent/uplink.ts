@@ -4,6 +4,7 @@ import type { TerminalTopics } from '../protocol/topics.js';
 import { Backoff } from '../basics/backoff.js';
 import type { Clock, Timer } from '../basics/clock.js';
 import { errorMessage } from '../basics/errors.js';
+import { DrainRate } from './drain-rate.js';
 import { reasonName, type MqttLink } from './mqtt-link.js';
 import type { Outbox } from './outbox/outbox.js';
 import { redactMessage } from './redact.js';
@@ -35,6 +36,8 @@ export interface UplinkOptions {
   /** Messages on the way to the broker at once; more would only sit in MQTT.js's memory. */
   window?: number;
   random?: () => number;
+  /** `mqtt.drainBytesPerSecond`: the outbox sends no faster on average (drain-rate.ts). */
+  drainBytesPerSecond?: number;
 }
 
 interface Refusal {
@@ -53,10 +56,13 @@ export class Uplink {
   private drained: (() => void)[] = [];
   private refusal: Refusal | undefined;
   private readonly retry: Backoff;
+  private readonly rate: DrainRate | undefined;
+  private rateTimer: Timer | undefined;
 
   constructor(private readonly options: UplinkOptions) {
     this.window = options.window ?? 16;
     this.retry = new Backoff(1_000, 300_000, options.random);
+    this.rate = options.drainBytesPerSecond ? new DrainRate(options.drainBytesPerSecond, options.clock) : undefined;
     options.link.on('up', () => this.onUp());
     options.link.on('down', () => this.onDown());
     options.outbox.on('ready', () => this.pump());
@@ -125,6 +131,7 @@ export class Uplink {
 
   /** Publishes the clean-offline state and ends the connection. */
   async close(offline: OfflineMessage, timeoutMs: number): Promise<void> {
+    this.options.clock.clearTimeout(this.rateTimer);
     await this.options.link.stop({ topic: this.options.topics.state, payload: Buffer.from(JSON.stringify(redactMessage(offline))), timeoutMs });
   }
 
@@ -159,7 +166,7 @@ export class Uplink {
 
   private pump(): void {
     const { link, outbox, topics, log } = this.options;
-    while (link.isUp && this.inFlight < this.allowance()) {
+    while (link.isUp && this.inFlight < this.allowance() && !this.rateLimited()) {
       let record;
       try {
         record = outbox.take();
@@ -172,6 +179,7 @@ export class Uplink {
       const generation = this.generation;
       this.inFlight += 1;
       const retrying = this.refusal !== undefined;
+      this.rate?.spend(record.payload.length + Buffer.byteLength(topics[record.kind]));
       link.publish(topics[record.kind], record.payload, { correlationData: record.correlationData }).then(
         () => {
           outbox.ack(seq);
@@ -189,6 +197,19 @@ export class Uplink {
       );
     }
     if (outbox.depth === 0) for (const waiter of [...this.drained]) waiter();
+  }
+
+  /** Whether the drain rate cap holds the next message back; if so, the pump runs again when it may go. */
+  private rateLimited(): boolean {
+    const waitMs = this.rate?.waitMs() ?? 0;
+    if (waitMs === 0 || this.options.outbox.depth === 0) return false;
+    if (this.rateTimer === undefined) {
+      this.rateTimer = this.options.clock.setTimeout(() => {
+        this.rateTimer = undefined;
+        this.pump();
+      }, waitMs);
+    }
+    return true;
   }
 
   private refused(seq: number, kind: SequencedKind, error: unknown): void {

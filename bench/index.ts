@@ -10,6 +10,7 @@ import { outboxSection } from './outbox.js';
 import { serviceNotifySection } from './service-notify.js';
 import { soakSection } from './soak.js';
 import { startupSection } from './startup.js';
+import { wireSection } from './wire.js';
 
 /**
  * `npm run bench [-- SECTION…] [--dir FOLDER] [--quick]`: runs the named sections (all of them by
@@ -40,6 +41,7 @@ export type Section = (context: BenchContext) => Promise<Figure[]>;
 
 const SECTIONS: Record<string, { title: string; run: Section }> = {
   startup: { title: 'Start-up: process start to birth, against node -e 0', run: startupSection },
+  wire: { title: 'Bytes on the wire: every IP packet to the TLS broker and the acquirer host, a healthy terminal at default settings', run: wireSection },
   footprint: { title: 'A healthy terminal at default intervals: memory, CPU, heartbeat and uplink bytes', run: footprintSection },
   soak: { title: 'Soak: every device at 1 Hz, 100,000 polls in all: memory growth and CPU', run: soakSection },
   latency: { title: 'Detection latency: device state change to R/fault at a subscriber', run: latencySection },

@@ -44,6 +44,7 @@ export interface BenchTerminalOptions {
   terminalId: string;
   /** Seconds between polls of every device; the defaults of SPEC.md section 3 when left out. */
   pollSeconds?: number;
+  /** Left out: the default of SPEC.md section 3. */
   heartbeatSeconds?: number;
   probeHost: ProbeHost;
 }
@@ -65,19 +66,23 @@ export class BenchTerminal {
     fs.mkdirSync(dir, { recursive: true });
     const terminal = new SimTerminal(dir);
     await terminal.attachDevices({ kind: 'pty', socat: tools.socat }, options.probeHost);
+    await terminal.attachCertificate();
     const bench = new BenchTerminal(terminal, options.terminalId, options.brokerUrl);
     const config = terminal.agentConfig({
       brokerUrl: options.brokerUrl,
       terminalId: options.terminalId,
       protocolVersion: 5,
-      heartbeatSeconds: options.heartbeatSeconds ?? 60,
+      heartbeatSeconds: options.heartbeatSeconds,
       batteryPollSeconds: options.pollSeconds ?? 30,
       systemPollSeconds: options.pollSeconds ?? 60,
       serialPollSeconds: options.pollSeconds ?? 5,
       networkPollSeconds: options.pollSeconds ?? 10,
       logLevel: 'info',
     }) as Record<string, any>;
-    config.mqtt.keepaliveSeconds = 120;
+    // The defaults of SPEC.md section 3 unless the section sets its own.
+    if (options.heartbeatSeconds === undefined) delete config.heartbeatSeconds;
+    delete config.mqtt.keepaliveSeconds;
+    if (options.pollSeconds === undefined) delete config.devices.network?.probe?.answeringSeconds;
     config.technicianKeys = [{ kid: 'bench', publicKey: bench.technicianKey.publicKey.export({ type: 'spki', format: 'pem' }).toString() }];
     fs.writeFileSync(bench.configFile, JSON.stringify(config, null, 2));
     return bench;

@@ -2,6 +2,7 @@ import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
 import { app } from './app/index.js';
 import { battery } from './battery/index.js';
+import { certificates } from './certificates/index.js';
 import { cardReader } from './card-reader/index.js';
 import { merchant } from './merchant/index.js';
 import { network } from './network/index.js';
@@ -22,6 +23,7 @@ export const DEVICES: Partial<Record<DeviceName, DeviceModule<any, any>>> = {
   system,
   app,
   merchant,
+  certificates,
 };
 
 /** The devices that are polled without being configured. */

@@ -45,6 +45,8 @@ export const FAULTS = {
   MERCHANT_CHANGED: { device: 'merchant', severity: 'critical', message: 'Merchant identity differs from its baseline' },
   MERCHANT_MCC_UNEXPECTED: { device: 'merchant', severity: 'critical', message: 'Merchant category code is not one this merchant may use' },
   MERCHANT_PARAMS_UNREADABLE: { device: 'merchant', severity: 'warning', message: 'Merchant parameters file cannot be read' },
+  CERT_EXPIRING: { device: 'certificates', severity: 'warning', message: 'A certificate expires soon' },
+  CERT_EXPIRED: { device: 'certificates', severity: 'critical', message: 'A certificate has expired or is not yet valid' },
 } as const satisfies Record<string, FaultDefinition>;
 
 export type FaultCode = keyof typeof FAULTS;

@@ -51,6 +51,7 @@ async function serveCommand(args: string[]): Promise<number> {
   const unmount = values['state-size'] ? mountStateTmpfs(path.join(dir, 'state'), values['state-size']) : undefined;
   const terminal = new SimTerminal(dir);
   if (socat) await terminal.attachDevices({ kind: 'pty', socat });
+  await terminal.attachCertificate();
   const configFile = path.resolve(values['config-out'] ?? path.join(dir, 'agent.json'));
   const config = terminal.agentConfig({
     brokerUrl: values.broker ?? 'mqtt://127.0.0.1:1883',

@@ -9,6 +9,7 @@ import { EXIT } from '../basics/exit.js';
 import { createLog } from '../agent/log.js';
 import { startBroker } from './broker.js';
 import { ConsoleView } from './console-view.js';
+import { DemoTechnician } from './demo-technician.js';
 import { ScenarioRunner } from './scenario.js';
 import { DEMO_SCENARIO } from './scenarios.js';
 import { SimTerminal } from './terminal.js';
@@ -26,6 +27,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   const terminal = new SimTerminal(dir);
   // In-process lines: the demo needs nothing installed (`pos-agent sim` puts them on ttys).
   await terminal.attachDevices({ kind: 'memory' });
+  await terminal.attachCertificate();
   terminal.startCardTraffic(2_000);
   const raw = terminal.agentConfig({
     brokerUrl: broker.url,
@@ -36,7 +38,10 @@ export async function demoCommand(args: string[]): Promise<number> {
     systemPollSeconds: 5,
     serialPollSeconds: 1,
     networkPollSeconds: 2,
+    merchantPollSeconds: 1,
   });
+  const technician = new DemoTechnician();
+  (raw as { technicianKeys?: unknown }).technicianKeys = [technician.entry];
   // The demo's broker is its own: environment overrides meant for a real broker do not apply.
   const parsed = parseConfig(raw, {});
   if (!parsed.ok) throw new Error(`demo config is invalid:\n${formatProblems(parsed.problems)}`);
@@ -45,6 +50,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   const agent = new Agent(parsed.config, { log: logging.log, driverEnv: { serial: terminal.serialOpener() } });
   const view = new ConsoleView(broker.url, 'pos/v1', TERMINAL_ID);
   await view.start();
+  await technician.connect(broker.url, 'pos/v1', TERMINAL_ID);
 
   let runner: ScenarioRunner | undefined;
   let interrupted = false;
@@ -61,7 +67,15 @@ export async function demoCommand(args: string[]): Promise<number> {
       terminal,
       DEMO_SCENARIO,
       systemClock,
-      (step) => step.note && view.narrate(step.note),
+      (step) => {
+        if (step.note) view.narrate(step.note);
+        if (step.technician === 'merchant-approve') {
+          void technician.approveMerchant().then(
+            (done) => view.narrate(`technician: ${done}`),
+            (error: Error) => view.narrate(`technician: ${error.message}`),
+          );
+        }
+      },
       (error) => view.narrate(`scenario error: ${error.message}`),
     );
     const played = runner.run();
@@ -76,6 +90,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   // Let the view receive the clean-offline state before it disconnects.
   await new Promise((resolve) => setTimeout(resolve, 300));
   await view.stop();
+  await technician.close();
   await terminal.close();
   await broker.close();
   logging.close();

@@ -86,6 +86,16 @@ export const INJECTIONS: Partial<Record<FaultCode, Injection>> = {
     clear: { boot: { reboots: 0 } },
     how: 'three new boot ids 1.5 s apart (the agent sees one per system poll; the fault clears an hour after the last boot)',
   },
+  CERT_EXPIRING: {
+    inject: { certificate: { expiresInDays: 10 } },
+    clear: { certificate: { expiresInDays: 365 } },
+    how: 'the acquirer CA certificate made again with openssl, expiring in 10 days',
+  },
+  CERT_EXPIRED: {
+    inject: { certificate: { expiresInDays: -1 } },
+    clear: { certificate: { expiresInDays: 365 } },
+    how: 'the acquirer CA certificate made again with openssl, expired yesterday',
+  },
   SYS_MEMORY_LOW: { inject: { system: { memAvailableMb: 20 } }, clear: { system: { memAvailableMb: 512 } }, how: 'MemAvailable 20 of 1024 MiB' },
   MERCHANT_CHANGED: {
     inject: { merchant: { name: 'Golden Dragon Supermarket' } },

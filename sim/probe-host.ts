@@ -9,7 +9,8 @@ import { probeListenerProgram } from './probe-listener.js';
  * the kernel, not in the listening process, so the modes are made with the listener's accept
  * queue, without root:
  *
- * - `accept`: a listener that accepts and closes at once;
+ * - `accept`: a listener that accepts and, as a TLS server waiting for a ClientHello would, keeps
+ *   the connection until the client ends it (or 10 s pass);
  * - `refuse`: nothing listens on the port, the kernel answers RST (connection refused);
  * - `hang`: the listener's process is stopped (SIGSTOP) and its accept queue (backlog 1) holds the
  *   connections the simulator opened itself, so the kernel drops every new SYN: connects time out;
@@ -40,6 +41,7 @@ export class ProbeHost {
   private output = '';
   private waiters: { pattern: RegExp; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
   private changing: Promise<void> = Promise.resolve();
+  private accepted_ = 0;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -66,6 +68,14 @@ export class ProbeHost {
 
   get mode(): ProbeHostMode {
     return this.mode_;
+  }
+
+  /**
+   * Connections the listener has accepted: the agent's probes, and in `hang` and `slow` modes
+   * the simulator's own queue fillers as well.
+   */
+  get accepted(): number {
+    return this.accepted_;
   }
 
   get pid(): number {
@@ -186,6 +196,7 @@ export class ProbeHost {
     while ((end = this.output.indexOf('\n')) >= 0) {
       const line = this.output.slice(0, end);
       this.output = this.output.slice(end + 1);
+      if (line === 'accepted') this.accepted_ += 1;
       const index = this.waiters.findIndex((waiter) => waiter.pattern.test(line));
       if (index >= 0) this.waiters.splice(index, 1)[0]!.resolve(line);
     }

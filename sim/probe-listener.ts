@@ -3,8 +3,9 @@ import type net from 'node:net';
 /**
  * The probe host's listener (probe-host.ts), which runs in a child process of its own so that it
  * can be stopped (SIGSTOP) without stopping the simulator. It listens on 127.0.0.1 with a backlog
- * of 1, accepts and closes every connection, and takes `listen` and `close` lines on stdin; it
- * says `listening PORT`, `closed` or `error CODE` on stdout, and ends with its stdin.
+ * of 1, accepts every connection (saying `accepted`) and keeps it until the client ends it, and
+ * takes `listen` and `close` lines on stdin; it says `listening PORT`, `closed` or `error CODE` on
+ * stdout, and ends with its stdin.
  *
  * The child runs this function's source text, so the function reaches nothing outside itself:
  * what it uses comes in as arguments.
@@ -15,8 +16,11 @@ export function probeListener(netModule: typeof net, proc: NodeJS.Process): void
   const say = (line: string) => proc.stdout.write(`${line}\n`);
   const listen = () => {
     const listening = netModule.createServer((socket) => {
+      say('accepted');
       socket.on('error', () => {});
-      socket.destroy();
+      // As a TLS server waiting for a ClientHello: the client ends the connection, not the host.
+      socket.resume();
+      socket.setTimeout(10_000, () => socket.destroy());
     });
     server = listening;
     listening.once('error', (error: NodeJS.ErrnoException) => say(`error ${error.code}`));

@@ -12,6 +12,8 @@ const stepSchema = z.strictObject({
   note: z.optional(z.string()),
   set: z.optional(z.record(z.string(), z.record(z.string(), z.unknown()))),
   ramp: z.optional(z.strictObject({ device: z.string(), field: z.string(), to: z.number(), over: z.number().check(z.positive()) })),
+  /** A technician's command; played by the demo, which holds a key its terminal trusts. */
+  technician: z.optional(z.enum(['merchant-approve'])),
 });
 
 export const scenarioSchema = z.strictObject({

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { SerialOpener } from '../drivers/serial/transport.js';
 import { PAYAPP_COMM, SimApp, type AppState } from './app.js';
 import { SimBattery, type BatteryState } from './battery.js';
+import { SimCertificate, type CertificateState } from './certificates.js';
 import { SimCardReader, TEST_TRACK, type CardReaderState } from './card-reader.js';
 import { FileTree } from './file-tree.js';
 import { SIM_MERCHANT_FIELDS, SimMerchant, type MerchantState } from './merchant.js';
@@ -36,6 +37,8 @@ export interface TerminalChange {
   boot?: { reboots: number; everyMs?: number };
   /** The clock sync flag (systemd-timesyncd's `synchronized` file) present or absent. */
   clockSync?: { synced: boolean };
+  /** The acquirer CA certificate's dates, made again with openssl. */
+  certificate?: Partial<CertificateState>;
   /** The payment application's processes in the proc tree. */
   app?: Partial<Omit<AppState, 'pid'>>;
   /** Cards through the reader now (after any cardReader change, so its error ratio applies). */
@@ -62,6 +65,7 @@ export interface AgentConfigOptions {
   networkPollSeconds?: number;
   appPollSeconds?: number;
   merchantPollSeconds?: number;
+  certificatesPollSeconds?: number;
 }
 
 const BAUD: Record<SerialDevice, number> = { printer: 115200, cardReader: 38400, modem: 115200 };
@@ -80,6 +84,8 @@ export class SimTerminal {
   cardReader?: SimCardReader;
   modem?: SimModem;
   probeHost?: ProbeHost;
+  /** Made when the devices are attached, if openssl is installed. */
+  certificate?: SimCertificate;
   private ownProbeHost = false;
   private readonly wires = new Map<SerialDevice, SimWire>();
   private swiping: ReturnType<typeof setInterval> | undefined;
@@ -123,6 +129,17 @@ export class SimTerminal {
     this.network.startTraffic(1_000);
   }
 
+  /**
+   * The payment application's acquirer CA certificate, made with openssl (and the certificates
+   * device in the agent's config). Left out when openssl is missing; fleet mode leaves it out.
+   */
+  async attachCertificate(): Promise<void> {
+    if (!SimCertificate.available()) return;
+    this.certificate = new SimCertificate(path.join(this.dir, 'certs', 'acquirer-ca.pem'));
+    fs.mkdirSync(path.dirname(this.certificate.file), { recursive: true });
+    await this.certificate.set({});
+  }
+
   /** The agent's serial opener for in-process lines (demo, fleet); a pty needs none. */
   serialOpener(): SerialOpener {
     return memoryOpener(() => this.wires.values());
@@ -155,6 +172,7 @@ export class SimTerminal {
       else fs.rmSync(file, { force: true });
     }
     if (change.disk) this.fillDisk(change.disk.full);
+    if (change.certificate) await this.need('certificate (needs openssl)', this.certificate).set(change.certificate);
     if (change.probe) await this.need('probe', this.probeHost).setMode(change.probe.mode);
   }
 
@@ -200,6 +218,7 @@ export class SimTerminal {
       network: this.network.current,
       app: this.app.current,
       merchant: this.merchant.current,
+      certificate: this.certificate?.current,
       printer: this.printer?.current,
       cardReader: this.cardReader?.current,
       modem: this.modem?.current,
@@ -223,10 +242,12 @@ export class SimTerminal {
         interface: this.network.name,
         pollSeconds: options.networkPollSeconds ?? 10,
         modem: { path: this.wire('modem').agentPath, baudRate: BAUD.modem },
-        probe: { host: this.probeHost!.host, port: this.probeHost!.port, timeoutMs: 3000 },
+        // A probe every poll, so that a change of the probe host shows within a poll or two.
+        probe: { host: this.probeHost!.host, port: this.probeHost!.port, timeoutMs: 3000, answeringSeconds: options.networkPollSeconds ?? 10 },
       };
       devices.app = { processes: [{ name: 'payment', comm: PAYAPP_COMM }], pollSeconds: options.appPollSeconds ?? 10 };
     }
+    if (this.certificate) devices.certificates = { files: [this.certificate.file], warnDays: 30, pollSeconds: options.certificatesPollSeconds ?? 3600 };
     return {
       terminalId: options.terminalId ?? 'SIM-0001',
       mqtt: { url: options.brokerUrl, protocolVersion: options.protocolVersion ?? 4, topicRoot: 'pos/v1', keepaliveSeconds: 30 },

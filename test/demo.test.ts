@@ -25,6 +25,9 @@ describe('pos-agent demo', () => {
     // A fault of each polled device, and each one cleared before the end.
     for (const code of ['PRINTER_PAPER_OUT', 'READER_JAMMED', 'BATTERY_OVERHEAT', 'NET_HOST_UNREACHABLE']) expect(raised).toContain(code);
     expect(codes(stdout, 'cleared')).toEqual(raised);
+    // Code jumping caught (and cleared when the MCC goes back), a new merchant number approved by a technician.
+    expect(raised.filter((code) => code.startsWith('MERCHANT_'))).toEqual(['MERCHANT_CHANGED', 'MERCHANT_CHANGED', 'MERCHANT_MCC_UNEXPECTED']);
+    expect(stdout).toContain('technician: approved mid 102310058120015, tid 00012345, MCC 5812 as the baseline (key demo-technician)');
     expect(stdout).toMatch(/heartbeat #\d+ \d+ bytes \{"seq":\d+/);
     expect(stdout).toContain('state: offline (shutdown)');
     expect(stdout).toContain('Demo finished.');

@@ -44,6 +44,7 @@ async function runTerminal(rounds: FaultCode[][], network: { pollSeconds: number
   }
   const terminal = new SimTerminal(dir);
   await terminal.attachDevices({ kind: 'memory' });
+  await terminal.attachCertificate();
   cleanups.push(() => terminal.close());
   const terminalId = `INJ-${Math.random().toString(36).slice(2, 8)}`;
   const raw = terminal.agentConfig({
@@ -56,6 +57,7 @@ async function runTerminal(rounds: FaultCode[][], network: { pollSeconds: number
     networkPollSeconds: network.pollSeconds,
     appPollSeconds: 0.3,
     merchantPollSeconds: 0.3,
+    certificatesPollSeconds: 0.5,
   }) as { devices: { network: { probe: { timeoutMs: number } } }; thresholds?: unknown };
   // Windows of minutes shortened to seconds, so a clear comes within the test.
   raw.thresholds = { APP_CRASH_LOOP: { windowSeconds: 4 }, SYS_REBOOT_LOOP: { windowSeconds: 6 }, SYS_CLOCK_UNSYNCED: { raiseSeconds: 1 } };
@@ -87,6 +89,11 @@ async function runTerminal(rounds: FaultCode[][], network: { pollSeconds: number
       },
     );
   }
+  // The link's data use in `status`: the simulated interface's traffic and the agent's own MQTT bytes.
+  const link = agent.status().devices.network?.reading as { dataUse: Record<string, number> };
+  expect(link.dataUse.rxBytes).toBeGreaterThan(0);
+  expect(link.dataUse.agentSentBytes).toBeGreaterThan(0);
+  expect(link.dataUse.agentReceivedBytes).toBeGreaterThan(0);
   return [...new Set(rounds.flat())];
 }
 
@@ -107,7 +114,8 @@ describe('fault injections on the simulator', () => {
       ['PRINTER_FAILURE', 'BATTERY_LOW', ...(diskFull ? (['SYS_DISK_LOW'] as FaultCode[]) : [])],
       ['PRINTER_OFFLINE', 'APP_DOWN'],
       ['APP_CRASH_LOOP', 'SYS_CLOCK_UNSYNCED'],
-      ['SYS_REBOOT_LOOP'],
+      ['SYS_REBOOT_LOOP', 'CERT_EXPIRING'],
+      ['CERT_EXPIRED'],
     ];
     const remote: FaultCode[][] = [
       ['NET_NO_SIM', 'NET_LINK_DOWN', 'NET_HOST_UNREACHABLE'],

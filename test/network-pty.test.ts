@@ -49,7 +49,7 @@ async function setup() {
       clock: systemClock, log, sysfs: sysfsAt(sys.root), procfs: sysfsAt(proc.root), stateDir: dir,
       statfs: async () => ({ bsize: 1, blocks: 1, bavail: 1 }),
       serial: serialportOpener,
-      probe: async () => 5,
+      probe: async () => ({ rttMs: 5 }),
     },
   );
   cleanups.push(() => driver.close!());

@@ -14,7 +14,7 @@ afterAll(async () => {
 
 function probe(timeoutMs: number) {
   return tcpProbe({ host: '127.0.0.1', port: host!.port, timeoutMs }).then(
-    (rttMs) => ({ ok: true as const, rttMs }),
+    ({ rttMs, address }) => ({ ok: true as const, rttMs, address }),
     (error: Error & { code?: string }) => ({ ok: false as const, code: error.code, message: error.message }),
   );
 }
@@ -22,7 +22,9 @@ function probe(timeoutMs: number) {
 describe('probe host on loopback', () => {
   it('accepts, refuses, hangs and answers slowly, and comes back from each', async () => {
     host = await ProbeHost.start();
-    expect(await probe(3_000)).toMatchObject({ ok: true });
+    expect(await probe(3_000)).toMatchObject({ ok: true, address: '127.0.0.1' });
+    // The probe resets the connection it made; the listener still counts it.
+    await waitFor(() => host!.accepted === 1);
 
     await host.setMode('refuse');
     expect(await probe(3_000)).toMatchObject({ ok: false, code: 'UNAVAILABLE', message: expect.stringContaining('ECONNREFUSED') });
@@ -47,7 +49,7 @@ describe('probe host on loopback', () => {
 
     await host.setMode('refuse');
     await host.setMode('accept');
-    expect(await probe(3_000)).toMatchObject({ ok: true });
+    expect(await probe(3_000)).toMatchObject({ ok: true, address: '127.0.0.1' });
     expect(host.mode).toBe('accept');
   });
 
@@ -59,3 +61,11 @@ describe('probe host on loopback', () => {
     expect(() => process.kill(pid, 0)).toThrow();
   });
 });
+
+async function waitFor(condition: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

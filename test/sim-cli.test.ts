@@ -60,6 +60,14 @@ describe('pos-agent sim', () => {
       const status = await runCli(['sim', 'status', '--dir', dir]);
       expect(JSON.parse(status.stdout).system.memAvailableMb).toBe(10);
 
+      // The payment application's parameters file, changed from another shell: code jumping.
+      expect((await runCli(['sim', 'set', 'merchant.mcc=5411', '--dir', dir])).stdout).toContain('merchant.mcc = 5411');
+      const merchant = JSON.parse((await runCli(['sim', 'status', '--dir', dir])).stdout).merchant;
+      expect(merchant).toMatchObject({ mcc: '5411', mid: '102310058120007' });
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'payapp', 'params.json'), 'utf8')).merchant.mcc).toBe('5411');
+      const jump = await recorder.waitForJson('fault', 'MERCHANT_MCC_UNEXPECTED raised', (json) => json.code === 'MERCHANT_MCC_UNEXPECTED' && json.state === 'raised', 25_000);
+      expect(jump.detail).toMatchObject({ mcc: '5411', expectedMcc: ['5812'] });
+
       const typo = await runCli(['sim', 'inject', 'BATTERY_LOWW', '--dir', dir]);
       expect(typo.code).toBe(2);
       const badField = await runCli(['sim', 'set', 'battery.capacty=5', '--dir', dir]);

@@ -173,6 +173,11 @@ describe('pos-agent tech ops', () => {
     // All the fields, also those the heartbeat leaves out.
     expect(data.devices.battery.reading).toMatchObject({ percent: 87, voltageV: 3.987, cycleCount: 112, health: 'Good', stateOfHealthPercent: 95 });
     expect(data.outbox).toMatchObject({ dropped: 0 });
+    // How it came to start, the boot it saw, and its own MQTT bytes both ways.
+    expect(data.restart).toBe('first');
+    expect(data.devices.system.reading.boots).toEqual([expect.objectContaining({ restart: 'first' })]);
+    expect(data.connection.bytesSent).toBeGreaterThan(0);
+    expect(data.connection.bytesReceived).toBeGreaterThan(0);
     const readable = await t.client('status');
     expect(readable.stdout).toContain(`${t.terminalId}  IN_SERVICE`);
     expect(readable.stdout).toMatch(/battery\s+online/);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll } from './helpers/agent-process.js';
 import { Mosquitto } from '../sim/mosquitto.js';
-import { makePki, type Pki } from './helpers/pki.js';
+import { makePki, type Pki } from '../sim/pki.js';
 import { Recorder } from './helpers/recorder.js';
 import { Rig, sleep, waitForLog } from './helpers/rig.js';
 import { auditSeqs } from './helpers/seq-audit.js';
@@ -75,6 +75,13 @@ describe.skipIf(!mosquitto || !openssl)('mutual TLS against mosquitto, with an A
     await rig.terminal.apply({ battery: { capacity: 3 } });
     const critical = await recorder.waitForJson('fault', 'BATTERY_CRITICAL of T-1', (json) => json.code === 'BATTERY_CRITICAL');
     expect(critical.state).toBe('raised');
+    // The test CA and client certificate are valid for 2 days, within the default 30 warning days:
+    // the link's own certificates are checked without a certificates device in the config.
+    const expiring = await recorder.waitForJson('fault', 'CERT_EXPIRING of T-1', (json) => json.code === 'CERT_EXPIRING');
+    expect(expiring.detail.certificates.map((c: { file: string; subject: string }) => [c.file, c.subject])).toEqual([
+      [pki.ca, 'CN=pos-agent test CA'],
+      [pki.clients['T-1']!.cert, 'CN=T-1'],
+    ]);
     expect(under('T-1').length).toBeGreaterThanOrEqual(4);
     agent.kill('SIGTERM');
     await recorder.waitForJson('state', 'clean offline of T-1', (json) => json.online === false && json.reason === 'shutdown');

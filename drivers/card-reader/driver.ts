@@ -95,8 +95,9 @@ export function createCardReaderDriver(config: CardReaderConfig, env: Pick<Drive
     try {
       const request = requestFrame(cmd);
       log.debug({ frame: request.toString('hex') }, 'card reader frame out');
-      // A failed write settles the reply, so that its timer cannot fire for nobody later.
-      await line.write(request).catch((error: Error) => reply.reject(error));
+      // The reply's time runs from here and covers the write: a write that never drains is a
+      // timeout like a silent reader, never a command that hangs.
+      line.write(request).catch((error: Error) => reply.reject(error));
       return await reply.promise;
     } finally {
       if (awaited?.reply === reply) awaited = undefined;

@@ -2,16 +2,20 @@ import { errnoCode, errorMessage } from '../../basics/errors.js';
 import { Modem, type ModemStatus } from '../modem/modem.js';
 import { InputProblems } from '../problems.js';
 import type { Driver, DriverEnv, SelfTest } from '../types.js';
+import { DataUseCounter, type DataUse } from './data-use.js';
 import {
   COUNTER_NAMES, counterDeltas, linkUp, parseCarrier, parseCounter, parseOperstate, parseWireless,
   type Counters, type Operstate, type WirelessLine,
 } from './codec.js';
+import { heldOpen, tableAddresses } from './connections.js';
+import { ANSWERING_PROBE_SECONDS, ProbeSchedule } from './probe-schedule.js';
 
 export interface NetworkConfig {
   interface: string;
   pollSeconds: number;
   modem?: { path: string; baudRate: number };
-  probe?: { host: string; port: number; timeoutMs: number };
+  /** `answeringSeconds`: between probes while the host answers (probe-schedule.ts). */
+  probe?: { host: string; port: number; timeoutMs: number; answeringSeconds?: number };
 }
 
 export interface ProbeResult {
@@ -20,6 +24,8 @@ export interface ProbeResult {
   ok: boolean;
   rttMs?: number;
   error?: string;
+  /** `connection`: no probe, the payment application holds an established connection to the host. */
+  by?: 'connection';
 }
 
 /** Everything one poll learnt; the heartbeat takes four fields, `status` all of them. */
@@ -36,7 +42,12 @@ export interface NetworkReading {
   rssiDbm?: number;
   signalUnknown?: boolean;
   modem?: ModemStatus;
+  /** This poll's probe; absent when the schedule let the poll go without one. */
   probe?: ProbeResult;
+  /** The round trip of the last probe while the host answers, for the heartbeat between probes. */
+  lastProbeRttMs?: number;
+  /** Bytes carried since the agent started: the interface's and the agent's own (status only). */
+  dataUse?: DataUse;
 }
 
 const NOT_PRESENT: Pick<NetworkReading, 'operstate' | 'carrier' | 'up'> = { operstate: 'notpresent', up: false };
@@ -56,7 +67,12 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
   const problems = new InputProblems(env.log);
   const base = `class/net/${config.interface}`;
   const modem = config.modem ? new Modem(env.serial, config.modem, env) : undefined;
+  const schedule = new ProbeSchedule(clock, config.pollSeconds * 1000, (config.probe?.answeringSeconds ?? ANSWERING_PROBE_SECONDS) * 1000);
+  /** The host's addresses as the connection tables write them: its own if an IP, else those probes reached. */
+  const hostAddresses = new Set(config.probe ? tableAddresses(config.probe.host) : []);
+  let lastProbeRttMs: number | undefined;
   let previousCounters: Counters | undefined;
+  const dataUse = new DataUseCounter(clock.now());
 
   async function readFile(reader: typeof sysfs, relative: string): Promise<string | undefined> {
     try {
@@ -129,10 +145,31 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
     const { host, port } = config.probe;
     const timeoutMs = Math.max(1, Math.min(config.probe.timeoutMs, deadline - clock.now()));
     try {
-      return { host, port, ok: true, rttMs: await env.probe({ host, port, timeoutMs }, signal) };
+      const answer = await env.probe({ host, port, timeoutMs }, signal);
+      if (answer.address) for (const address of tableAddresses(answer.address)) hostAddresses.add(address);
+      return { host, port, ok: true, rttMs: answer.rttMs };
     } catch (error) {
       return { host, port, ok: false, error: errorMessage(error) };
     }
+  }
+
+  /** A poll's probe, as the schedule has it (probe-schedule.ts). */
+  async function scheduledProbe(deadline: number, signal: AbortSignal): Promise<ProbeResult | undefined> {
+    if (!config.probe) return undefined;
+    const { host, port } = config.probe;
+    if (!schedule.failing && hostAddresses.size > 0) {
+      const tables = await Promise.all(['net/tcp', 'net/tcp6'].map((table) => procfs.read(table).catch(() => undefined)));
+      if (heldOpen(tables, [...hostAddresses], port)) {
+        schedule.heldOpen();
+        return { host, port, ok: true, by: 'connection' };
+      }
+    }
+    if (!schedule.due()) return undefined;
+    const startedAt = clock.now();
+    const result = await probe(deadline, signal);
+    schedule.probed(result?.ok === true, startedAt);
+    lastProbeRttMs = result?.ok ? result.rttMs : undefined;
+    return result;
   }
 
   return {
@@ -146,7 +183,7 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
         readLink(),
         readWireless(),
         modem?.status({ deadline, signal }),
-        probe(deadline, signal),
+        scheduledProbe(deadline, signal),
       ]);
       const reading: NetworkReading = { interface: config.interface, ...link };
       if (wireless) reading.wireless = wireless;
@@ -158,6 +195,9 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
         reading.rssiDbm = wireless.levelDbm;
       }
       if (probeResult) reading.probe = probeResult;
+      if (lastProbeRttMs !== undefined) reading.lastProbeRttMs = lastProbeRttMs;
+      dataUse.add(link.deltas);
+      reading.dataUse = dataUse.figures(env.linkTraffic?.());
       for (const key of Object.keys(reading) as (keyof NetworkReading)[]) {
         if (reading[key] === undefined) delete reading[key];
       }

@@ -3,6 +3,7 @@ import { baudRate, pollSeconds, ttyPath } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
 import { createNetworkDriver, type NetworkConfig, type NetworkReading } from './driver.js';
 import { NETWORK_THRESHOLDS, networkRules } from './faults.js';
+import { ANSWERING_PROBE_SECONDS } from './probe-schedule.js';
 
 export const network: DeviceModule<NetworkConfig, NetworkReading, 'network'> = {
   name: 'network',
@@ -20,6 +21,7 @@ export const network: DeviceModule<NetworkConfig, NetworkReading, 'network'> = {
         host: z.string().check(z.minLength(1), z.maxLength(253)),
         port: z.int().check(z.gte(1), z.lte(65_535)),
         timeoutMs: z._default(z.int().check(z.gte(100), z.lte(60_000)), 3_000),
+        answeringSeconds: z._default(z.number().check(z.gte(0.5), z.lte(86_400)), ANSWERING_PROBE_SECONDS),
       }),
     ),
   }),
@@ -30,6 +32,6 @@ export const network: DeviceModule<NetworkConfig, NetworkReading, 'network'> = {
   heartbeat(sample) {
     if (!sample.ok) return { up: false };
     const r = sample.reading;
-    return { up: r.up ?? false, rssiDbm: r.rssiDbm, registration: r.modem?.registration, probeRttMs: r.probe?.rttMs };
+    return { up: r.up ?? false, rssiDbm: r.rssiDbm, registration: r.modem?.registration, probeRttMs: r.probe?.rttMs ?? r.lastProbeRttMs };
   },
 };

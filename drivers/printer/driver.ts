@@ -90,7 +90,15 @@ export function createPrinterDriver(config: PrinterConfig, env: Pick<DriverEnv, 
   async function enableStatusBack(): Promise<void> {
     askStatusBack = false;
     lastBlock = undefined;
-    await line.write(ENABLE_STATUS_BACK);
+    // GS a has no reply; a write that never drains (flow control holding it) fails in as long.
+    const sent = awaitReply<void>(clock, STATUS_TIMEOUT_MS, new AbortController().signal, 'GS a (status back) being sent');
+    line.write(ENABLE_STATUS_BACK).then(() => sent.resolve(), (error: Error) => sent.reject(error));
+    try {
+      await sent.promise;
+    } catch (error) {
+      askStatusBack = config.statusBack;
+      throw error;
+    }
   }
   if (config.statusBack) line.onOpen(enableStatusBack);
 
@@ -98,8 +106,9 @@ export function createPrinterDriver(config: PrinterConfig, env: Pick<DriverEnv, 
     const reply = awaitReply<number>(clock, STATUS_TIMEOUT_MS, signal, `DLE EOT ${n}`);
     awaited = reply;
     try {
-      // A failed write settles the reply, so that its timer cannot fire for nobody later.
-      await line.write(statusRequest(n)).catch((error: Error) => reply.reject(error));
+      // The reply's time runs from here and covers the write: a write that never drains (CTS
+      // held, nobody reading) is a timeout like a silent printer, never a poll that hangs.
+      line.write(statusRequest(n)).catch((error: Error) => reply.reject(error));
       return await reply.promise;
     } finally {
       if (awaited === reply) awaited = undefined;

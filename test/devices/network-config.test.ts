@@ -10,7 +10,7 @@ describe('network config (SPEC.md section 3)', () => {
       interface: 'wwan0',
       pollSeconds: 10,
       modem: { path: '/dev/ttyUSB2', baudRate: 115200 },
-      probe: { host: 'acquirer.example', port: 443, timeoutMs: 3000 },
+      probe: { host: 'acquirer.example', port: 443, timeoutMs: 3000, answeringSeconds: 300 },
     });
   });
 

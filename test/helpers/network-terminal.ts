@@ -57,7 +57,7 @@ export async function networkTerminal(options: NetworkTerminalOptions): Promise<
     interface: 'wwan0',
     pollSeconds: options.pollSeconds,
     ...(options.withoutModem ? {} : { modem: { path: pair.agentPath, baudRate: 115200 } }),
-    probe: { host: probeHost.host, port: probeHost.port, timeoutMs: options.probeTimeoutMs },
+    probe: { host: probeHost.host, port: probeHost.port, timeoutMs: options.probeTimeoutMs, answeringSeconds: options.pollSeconds },
   };
   const configFile = writeJson(path.join(terminal.dir, 'agent.json'), config);
   const recorder = await Recorder.connect(options.brokerUrl, `pos/v1/${terminalId}/#`);
