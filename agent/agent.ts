@@ -107,7 +107,8 @@ export class Agent {
     const store = deps.store ?? new FileStore({ dir: path.join(config.stateDir, 'outbox'), maxBytes: config.outbox.maxBytes, log });
     const outbox = await Outbox.open({ store, maxBytes: config.outbox.maxBytes, log });
     const connection = new Connection({ config, topics, clock, log, random: deps.random, connect: deps.connect });
-    const devices = new Devices({ config, clock, log, driverEnv: deps.driverEnv });
+    const linkTraffic = () => connection.link.figures();
+    const devices = new Devices({ config, clock, log, driverEnv: { linkTraffic, ...deps.driverEnv } });
     const uplink = new Uplink({
       link: connection.link, outbox, topics, clock, log, journal, random: deps.random, birth: () => this.birth(connection.session, devices.polled, started),
       drainBytesPerSecond: config.mqtt.drainBytesPerSecond,

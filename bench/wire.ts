@@ -8,7 +8,7 @@ import { tempDir } from '../sim/temp-dirs.js';
 import { SimTerminal } from '../sim/terminal.js';
 import { findTool } from '../sim/tools.js';
 import type { BenchContext, Figure } from './index.js';
-import { AgentProcess, benchTools, sleep, Subscriber } from './rig.js';
+import { AgentProcess, backEnd, benchTools, sleep } from './rig.js';
 import { Capture } from './wire-capture.js';
 import { account, CATEGORIES, emptyLedger, total, type Category, type Ledger } from './wire-ledger.js';
 import { parseKeyLog } from './wire-tls.js';
@@ -61,13 +61,13 @@ export async function wireSection(context: BenchContext): Promise<Figure[]> {
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
   const { heartbeatSeconds, mqtt: { keepaliveSeconds } } = checked(config);
 
-  const subscriber = await Subscriber.connect(`mqtt://127.0.0.1:${plainPort}`, 'pos/v1/BENCH-WIRE/+');
+  const subscriber = await backEnd(`mqtt://127.0.0.1:${plainPort}`, 'pos/v1/BENCH-WIRE/+');
   const keyLogFile = path.join(context.dir, 'tls-keys.log');
   const capture = await Capture.start(tcpdump, path.join(context.dir, 'wire.pcap'), [broker.port, probeHost.port]);
   const startedAt = Date.now() / 1000;
   const agent = new AgentProcess(configFile, undefined, { NODE_OPTIONS: `--tls-keylog=${keyLogFile}` });
   try {
-    const first = await subscriber.seenOrNext('first heartbeat', (m) => m.topic.endsWith('/heartbeat'), 60_000);
+    const first = await subscriber.waitFor('first heartbeat', (m) => m.topic.endsWith('/heartbeat'), 60_000);
     const steadyFrom = (performance.timeOrigin + first.at) / 1000 + SETTLE_SECONDS;
     // At least one whole heartbeat interval; a quick run's short intervals, for at least a minute.
     const windowSeconds = heartbeatSeconds * (context.quick ? Math.ceil(60 / heartbeatSeconds) : 1);

@@ -1,6 +1,7 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { parseTerminalTopic, TOPIC_SUFFIXES, type TopicSuffix } from '../protocol/topics.js';
 import type { FaultLatency } from './fault-latency.js';
+import { subscribe } from './recorder.js';
 
 /**
  * The fleet's back end: one MQTT connection of its own on `{topicRoot}/+/+`, as a consumer would
@@ -42,18 +43,14 @@ export class FleetObserver {
   /** Messages that are not the contract's JSON: counted, never fatal. */
   unreadable = 0;
 
+  private client: MqttClient | undefined;
+
   private constructor(
-    private readonly client: MqttClient,
     private readonly topicRoot: string,
     private readonly latency: FaultLatency,
     private readonly now: () => number,
     private readonly ours: (terminalId: string) => boolean,
-  ) {
-    client.on('message', (topic, payload, packet) => {
-      if (packet.retain) return;
-      this.receive(topic, payload);
-    });
-  }
+  ) {}
 
   static async connect(options: {
     url: string;
@@ -64,14 +61,16 @@ export class FleetObserver {
     /** This fleet's terminals: other fleet processes may share the broker. */
     ours?: (terminalId: string) => boolean;
   }): Promise<FleetObserver> {
-    const client = await mqtt.connectAsync(options.url, {
-      clientId: `pos-agent-fleet-observer-${process.pid}`,
-      protocolVersion: options.protocolVersion,
-      reconnectPeriod: 1_000,
-      connectTimeout: 10_000,
-    });
-    const observer = new FleetObserver(client, options.topicRoot, options.latency, options.now, options.ours ?? (() => true));
-    await client.subscribeAsync(`${options.topicRoot}/+/+`, { qos: 1 });
+    const observer = new FleetObserver(options.topicRoot, options.latency, options.now, options.ours ?? (() => true));
+    // Payloads are parsed only where a figure needs them: a fleet sends thousands a second.
+    observer.client = await subscribe(
+      options.url,
+      `${options.topicRoot}/+/+`,
+      (topic, payload, packet) => {
+        if (!packet.retain) observer.receive(topic, payload);
+      },
+      { clientId: `pos-agent-fleet-observer-${process.pid}`, protocolVersion: options.protocolVersion, reconnectPeriod: 1_000, connectTimeout: 10_000 },
+    );
     return observer;
   }
 
@@ -90,7 +89,7 @@ export class FleetObserver {
   }
 
   async close(): Promise<void> {
-    await this.client.endAsync();
+    await this.client?.endAsync();
   }
 
   private receive(topic: string, payload: Buffer): void {

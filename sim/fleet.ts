@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AgentError, errorMessage } from '../basics/errors.js';
 import { EXIT } from '../basics/exit.js';
+import { holdsWithin } from '../basics/wait.js';
 import { createLog } from '../agent/log.js';
 import { FaultLatency } from './fault-latency.js';
 import { FleetInjector } from './fleet-injector.js';
@@ -127,11 +128,11 @@ export async function fleetCommand(args: string[]): Promise<number> {
 
   status.print('Stopping: faults still injected are taken away, then every agent stops');
   await injector.stop();
-  await waitUntil(() => latency.awaitingClear === 0, CLEARS_WITHIN_MS);
+  await holdsWithin(() => latency.awaitingClear === 0, CLEARS_WITHIN_MS, 100);
   const stopFrom = now();
   await terminals.stop();
   const started = terminals.members.filter((member) => member.started).length;
-  await waitUntil(() => observer.terminals().cleanlyOffline >= started, OFFLINE_WITHIN_MS);
+  await holdsWithin(() => observer.terminals().cleanlyOffline >= started, OFFLINE_WITHIN_MS, 100);
   const stop = { seconds: seconds(now() - stopFrom) };
   await observer.close();
   await probeHost.close();
@@ -212,15 +213,6 @@ function perSecond(before: TopicCounts, after: TopicCounts, windowSeconds: numbe
   const rates: Partial<TopicCounts> = {};
   for (const suffix of Object.keys(after) as (keyof TopicCounts)[]) rates[suffix] = windowSeconds > 0 ? (after[suffix] - before[suffix]) / windowSeconds : 0;
   return rates;
-}
-
-async function waitUntil(done: () => boolean, ms: number): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!done() && performance.now() < deadline) await sleep(100);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function seconds(ms: number): number {

@@ -39,6 +39,7 @@ const CONFIG = '/etc/pos-agent/agent.json';
 const STATE = '/var/lib/pos-agent';
 const LOGS = '/var/log/pos-agent';
 const UNIT = '/lib/systemd/system/pos-agent.service';
+const WANTS = '/etc/systemd/system/multi-user.target.wants/pos-agent.service';
 
 const run = (command: string, args: string[]) => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const dpkg = (...args: string[]) => run('dpkg', args);
@@ -169,6 +170,8 @@ describe.runIf(allowed)('the Debian package', () => {
   it('installs with dpkg: the pos-agent user in dialout, its folders, a unit systemd-analyze accepts, --version', () => {
     dpkg('-i', deb);
     expect(run('id', ['-nG', 'pos-agent']).split(/\s+/)).toContain('dialout');
+    // Enabled without systemd running (as in an image build): it starts once agent.json exists.
+    expect(fs.existsSync(WANTS)).toBe(fs.existsSync('/usr/bin/deb-systemd-helper'));
     for (const folder of [STATE, LOGS]) {
       const stat = fs.statSync(folder);
       expect(stat.uid).toBe(Number(run('id', ['-u', 'pos-agent'])));
@@ -335,6 +338,7 @@ describe.runIf(allowed)('the Debian package', () => {
     expect(fs.existsSync(STATE)).toBe(false);
     expect(fs.existsSync(LOGS)).toBe(false);
     expect(fs.existsSync('/etc/pos-agent/agent.json.example')).toBe(false);
+    expect(fs.lstatSync(WANTS, { throwIfNoEntry: false })).toBeUndefined();
     // The provisioned config and the system user are not the package's to delete.
     expect(fs.existsSync(CONFIG)).toBe(true);
     expect(run('id', ['-u', 'pos-agent']).trim()).toMatch(/^\d+$/);
