@@ -6,7 +6,8 @@ import { subscribe } from './recorder.js';
 /**
  * The fleet's back end: one MQTT connection of its own on `{topicRoot}/+/+`, as a consumer would
  * subscribe, counting what arrives by topic and timing each fault message for the latency book.
- * Retained messages replayed on subscribe are not traffic and are left out.
+ * Retained messages replayed on subscribe are not traffic and are left out, and so are the
+ * messages of terminals of other fleet processes on the same broker.
  */
 
 export type TopicCounts = Record<TopicSuffix, number>;
@@ -48,6 +49,7 @@ export class FleetObserver {
     private readonly topicRoot: string,
     private readonly latency: FaultLatency,
     private readonly now: () => number,
+    private readonly ours: (terminalId: string) => boolean,
   ) {}
 
   static async connect(options: {
@@ -56,8 +58,10 @@ export class FleetObserver {
     protocolVersion: 4 | 5;
     latency: FaultLatency;
     now: () => number;
+    /** This fleet's terminals: other fleet processes may share the broker. */
+    ours?: (terminalId: string) => boolean;
   }): Promise<FleetObserver> {
-    const observer = new FleetObserver(options.topicRoot, options.latency, options.now);
+    const observer = new FleetObserver(options.topicRoot, options.latency, options.now, options.ours ?? (() => true));
     // Payloads are parsed only where a figure needs them: a fleet sends thousands a second.
     observer.client = await subscribe(
       options.url,
@@ -91,7 +95,7 @@ export class FleetObserver {
   private receive(topic: string, payload: Buffer): void {
     const at = this.now();
     const parsed = parseTerminalTopic(topic, this.topicRoot);
-    if (!parsed) return;
+    if (!parsed || !this.ours(parsed.terminalId)) return;
     const { terminalId, suffix } = parsed;
     this.counts[suffix] += 1;
     if (suffix !== 'state' && suffix !== 'fault' && suffix !== 'heartbeat') return;

@@ -10,7 +10,7 @@ import { FleetInjector } from './fleet-injector.js';
 import { FleetObserver, type TopicCounts } from './fleet-observer.js';
 import { parseFleetOptions } from './fleet-options.js';
 import { formatReport, liveLine, messageRates, type FleetReport } from './fleet-report.js';
-import { FleetTerminals } from './fleet-terminals.js';
+import { FleetTerminals, fleetTerminalId, inFleet } from './fleet-terminals.js';
 import { ProbeHost } from './probe-host.js';
 import { ProcessMeter } from './process-meter.js';
 import { StatusLine } from './status-line.js';
@@ -41,7 +41,10 @@ export async function fleetCommand(args: string[]): Promise<number> {
 
   let observer: FleetObserver;
   try {
-    observer = await FleetObserver.connect({ url: options.broker, topicRoot: TOPIC_ROOT, protocolVersion: options.protocolVersion, latency, now });
+    observer = await FleetObserver.connect({
+      url: options.broker, topicRoot: TOPIC_ROOT, protocolVersion: options.protocolVersion, latency, now,
+      ours: (terminalId) => inFleet(terminalId, options.firstId, options.terminals),
+    });
   } catch (error) {
     logging.close();
     folder.remove();
@@ -54,6 +57,7 @@ export async function fleetCommand(args: string[]): Promise<number> {
     brokerUrl: options.broker,
     protocolVersion: options.protocolVersion,
     heartbeatSeconds: options.heartbeatSeconds,
+    firstId: options.firstId,
     log: logging.log,
     probeHost,
   });
@@ -67,7 +71,7 @@ export async function fleetCommand(args: string[]): Promise<number> {
   const stopRequested = onStopSignal(() => terminals.interrupt(), status);
 
   status.print(
-    `Starting ${options.terminals} terminals against ${options.broker}, ${options.batch} at a time (each batch once the previous one is connected, or after 10 s); log at warn in ${path.join(folder.dir, 'agent.log')}`,
+    `Starting ${options.terminals} terminals (${fleetTerminalId(options.firstId)} on) against ${options.broker}, ${options.batch} at a time (each batch once the previous one is connected, or after 10 s); log at warn in ${path.join(folder.dir, 'agent.log')}`,
   );
   const startedAt = now();
   let allConnectedSaid = false;
@@ -139,6 +143,7 @@ export async function fleetCommand(args: string[]): Promise<number> {
   const report: FleetReport = {
     at: new Date().toISOString(),
     terminals: options.terminals,
+    firstId: options.firstId,
     broker: options.broker,
     protocolVersion: options.protocolVersion,
     heartbeatSeconds: options.heartbeatSeconds,
