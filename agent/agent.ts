@@ -108,9 +108,10 @@ export class Agent {
     const connection = new Connection({ config, topics, clock, log, random: deps.random, connect: deps.connect });
     const linkTraffic = () => connection.link.figures();
     const devices = new Devices({ config, clock, log, driverEnv: { linkTraffic, ...deps.driverEnv } });
+    const birth = () =>
+      birthMessage({ ts: clock.now(), session: connection.session, boot: this.boot, heartbeatSeconds: this.config.heartbeatSeconds, devices: devices.polled, restart: started.restart });
     const uplink = new Uplink({
-      link: connection.link, outbox, topics, clock, log, journal, random: deps.random, birth: () =>
-        birthMessage({ ts: clock.now(), session: connection.session, boot: this.boot, heartbeatSeconds: this.config.heartbeatSeconds, devices: devices.polled, restart: started.restart }),
+      link: connection.link, outbox, topics, clock, log, journal, birth, random: deps.random,
       drainBytesPerSecond: config.mqtt.drainBytesPerSecond,
     });
     const publishSnapshot = () => {
