@@ -6,14 +6,13 @@ import { systemClock, type Clock } from '../basics/clock.js';
 import { sysfsAt } from '../drivers/sysfs.js';
 import type { DriverEnv, Sample } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
-import type { BirthMessage } from '../protocol/messages.js';
 import { terminalTopics, type TerminalTopics } from '../protocol/topics.js';
 import { verdict } from './availability.js';
-import { CommandDispatcher } from './commands/dispatcher.js';
+import { attachCommands } from './commands/attach.js';
+import type { CommandDispatcher } from './commands/dispatcher.js';
 import { merchantApproval } from './commands/merchant-approval.js';
 import type { OpContext } from './commands/ops.js';
 import type { MerchantDriver } from '../drivers/merchant/driver.js';
-import { ReplayCache } from './commands/replay-cache.js';
 import { TechnicianKeys } from './commands/technician-keys.js';
 import { polledDevices, type AgentConfig } from './config.js';
 import { Connection } from './connection.js';
@@ -34,7 +33,7 @@ import { Scheduler } from './scheduler.js';
 import type { AgentStatus } from './status.js';
 import { ClockSteps } from './clock-steps.js';
 import { runSelfTests, type SelfTestResults } from './self-tests.js';
-import { faultsSnapshot, heartbeatMessage } from './telemetry.js';
+import { birthMessage, faultsSnapshot, heartbeatMessage } from './telemetry.js';
 import { Uplink } from './uplink.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -109,9 +108,11 @@ export class Agent {
     const store = deps.store ?? new FileStore({ dir: path.join(config.stateDir, 'outbox'), maxBytes: config.outbox.maxBytes, log });
     const outbox = await Outbox.open({ store, maxBytes: config.outbox.maxBytes, log });
     const connection = new Connection({ config, topics, clock, log, random: deps.random, connect: deps.connect });
-    const devices = new Devices({ config, clock, log, driverEnv: deps.driverEnv });
+    const linkTraffic = () => connection.link.figures();
+    const devices = new Devices({ config, clock, log, driverEnv: { linkTraffic, ...deps.driverEnv } });
     const uplink = new Uplink({
-      link: connection.link, outbox, topics, clock, log, journal, random: deps.random, birth: () => this.birth(connection.session, devices.polled, started),
+      link: connection.link, outbox, topics, clock, log, journal, random: deps.random, birth: () =>
+        birthMessage({ ts: clock.now(), session: connection.session, boot: this.boot, heartbeatSeconds: this.config.heartbeatSeconds, devices: devices.polled, restart: started.restart }),
       drainBytesPerSecond: config.mqtt.drainBytesPerSecond,
     });
     const publishSnapshot = () => {
@@ -149,20 +150,12 @@ export class Agent {
       if (devices.allRead) heartbeat.begin();
     };
     const scheduler = new Scheduler({ clock, log, onSample });
-    const commands = new CommandDispatcher({
-      terminalId: config.terminalId,
-      keys: new TechnicianKeys(config.technicianKeys),
-      replay: new ReplayCache(config.stateDir, clock, log),
+    const commands = attachCommands({
+      config, link: connection.link, topics, replies: uplink, accepting: () => !this.stopping, clock, log,
       context: this.opContext(devices.polled, journal, maintenance, uplink),
-      replies: uplink,
-      clock,
-      log,
     });
     connection.link.on('up', () => deps.onStatusChange?.());
     connection.link.on('down', () => deps.onStatusChange?.());
-    connection.link.on('message', (topic, payload, correlationData) => {
-      if (topic === topics.cmd && !this.stopping) void commands.handle(payload, correlationData);
-    });
     const clockSteps = new ClockSteps(clock, log);
     clockSteps.start();
     this.running = { startedAt, started, releaseLock, journal, outbox, connection, uplink, engine, maintenance, commands, devices, scheduler, heartbeat, clockSteps };
@@ -266,16 +259,4 @@ export class Agent {
     };
   }
 
-  private birth(session: number, devices: DeviceName[], started: StartKind): BirthMessage {
-    return {
-      online: true,
-      ts: this.clock.now(),
-      session,
-      boot: this.boot,
-      agentVersion: AGENT_VERSION,
-      heartbeatSeconds: this.config.heartbeatSeconds,
-      devices,
-      restart: started.restart,
-    };
-  }
 }

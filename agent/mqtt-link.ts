@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { Backoff } from '../basics/backoff.js';
 import type { Clock, Timer } from '../basics/clock.js';
 import { errorMessage } from '../basics/errors.js';
+import { receivedPacketBytes, sentPacketBytes } from './mqtt-bytes.js';
 import { redactUrl } from '../basics/url.js';
 
 // mqtt-packet builds, on its first packet, a cache of 65,536 two-byte Buffers (6 MiB of heap) to
@@ -89,6 +90,8 @@ export class MqttLink extends EventEmitter<{
   private attempts = 0;
   private nextAttemptAt: number | undefined;
   private lastError: string | undefined;
+  private bytesSent = 0;
+  private bytesReceived = 0;
   private loggedError: string | undefined;
   /**
    * Publishes waiting for their PUBACK on the current connection. MQTT.js answers them when a
@@ -114,6 +117,8 @@ export class MqttLink extends EventEmitter<{
       connectedSince: this.connectedSince,
       lastError: this.lastError,
       nextAttemptAt: this.nextAttemptAt,
+      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived,
     };
   }
 
@@ -202,6 +207,8 @@ export class MqttLink extends EventEmitter<{
     };
     const client = (options.connect ?? mqtt.connect)(options.url, clientOptions);
     this.client = client;
+    client.on('packetsend', (packet) => (this.bytesSent += sentPacketBytes(packet, options.protocolVersion)));
+    client.on('packetreceive', (packet) => (this.bytesReceived += receivedPacketBytes(packet.length ?? 0)));
 
     client.on('connect', () => {
       if (client !== this.client) return;

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import type { BenchContext, Figure } from './index.js';
-import { AgentProcess, bareNode, BenchTerminal, benchTools, benchWorld, cpuSeconds, median, rssMiB, sleep, Subscriber } from './rig.js';
+import { AgentProcess, bareNode, BenchTerminal, benchTools, benchWorld, cpuSeconds, median, rssMiB, sleep, backEnd } from './rig.js';
 
 /**
  * A healthy terminal at the default intervals of SPEC.md section 3: resident memory against a
@@ -19,10 +19,10 @@ export async function footprintSection(context: BenchContext): Promise<Figure[]>
     terminalId: 'BENCH-FOOT',
     probeHost: world.probeHost,
   });
-  const subscriber = await Subscriber.connect(world.broker.url, 'pos/v1/BENCH-FOOT/+');
+  const subscriber = await backEnd(world.broker.url, 'pos/v1/BENCH-FOOT/+');
   const agent = new AgentProcess(terminal.configFile);
   try {
-    await subscriber.seenOrNext('first heartbeat', (message) => message.topic.endsWith('/heartbeat'));
+    await subscriber.waitFor('first heartbeat', (message) => message.topic.endsWith('/heartbeat'), 30_000);
     context.progress('agent up; settling for 20 s');
     await sleep(20_000);
     const rssStart = rssMiB(agent.pid);
@@ -36,7 +36,7 @@ export async function footprintSection(context: BenchContext): Promise<Figure[]>
     const bytes = relay.counts();
     const up = bytes.up - bytes0.up;
     const down = bytes.down - bytes0.down;
-    const heartbeats = subscriber.messages.filter((m) => m.topic.endsWith('/heartbeat'));
+    const heartbeats = subscriber.messages.filter((m) => m.topic.endsWith('/heartbeat'), 30_000);
     const inWindow = heartbeats.length - heartbeats0;
     const payload = median(heartbeats.map((m) => m.bytes));
     const last = heartbeats.at(-1)!;

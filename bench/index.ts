@@ -48,7 +48,7 @@ const SECTIONS: Record<string, { title: string; run: Section }> = {
   outbox: { title: 'Outbox: appends and fsyncs, bytes written per message, drain after an outage', run: outboxSection },
   serviceNotify: { title: 'systemd notifications: CPU per message and of the watchdog at WatchdogSec=30', run: serviceNotifySection },
   appPoll: { title: 'The app device: one poll of /proc with 1,000 processes', run: appPollSection },
-  fleet: { title: 'Fleet mode: N terminals with their agents in one process against mosquitto', run: fleetSection },
+  fleet: { title: 'Fleet mode: one process per core, each with N terminals and their agents, against one mosquitto', run: fleetSection },
 };
 
 /** statfs magic numbers of the filesystems a terminal or a build machine is likely to have. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { BenchContext, Figure } from './index.js';
-import { AgentProcess, BenchTerminal, benchTools, benchWorld, percentile, sleep, Subscriber } from './rig.js';
+import { AgentProcess, BenchTerminal, benchTools, benchWorld, percentile, sleep, backEnd } from './rig.js';
 
 /**
  * Detection latency: from the moment the simulator changes a device's state to the moment the
@@ -21,17 +21,17 @@ export async function latencySection(context: BenchContext): Promise<Figure[]> {
     pollSeconds: READER_POLL_SECONDS,
     probeHost: world.probeHost,
   });
-  const subscriber = await Subscriber.connect(world.broker.url, 'pos/v1/BENCH-LATENCY/+');
+  const subscriber = await backEnd(world.broker.url, 'pos/v1/BENCH-LATENCY/+');
   const agent = new AgentProcess(bench.configFile);
   const { printer, cardReader } = bench.terminal;
   let lastSeq = 0;
   const fault = async (code: string, state: string) => {
-    const message = await subscriber.next(`${code} ${state}`, (m) => m.topic.endsWith('/fault') && m.json.code === code && m.json.state === state && m.json.seq > lastSeq);
+    const message = await subscriber.next(`${code} ${state}`, (m) => m.topic.endsWith('/fault') && m.json.code === code && m.json.state === state && m.json.seq > lastSeq, 30_000);
     lastSeq = message.json.seq;
     return message;
   };
   try {
-    await subscriber.seenOrNext('first heartbeat', (m) => m.topic.endsWith('/heartbeat'));
+    await subscriber.waitFor('first heartbeat', (m) => m.topic.endsWith('/heartbeat'), 30_000);
     await sleep(3_000);
     const polled: number[] = [];
     for (let i = 1; i <= injections; i++) {

@@ -1,3 +1,5 @@
+import { delay } from '../basics/wait.js';
+import { Recorder } from '../sim/recorder.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
@@ -32,58 +34,9 @@ export function benchTools(): Tools | string {
   return { socat, mosquitto };
 }
 
-export interface Received {
-  topic: string;
-  json: any;
-  bytes: number;
-  at: number;
-}
-
-/** A back end's view: every message with the time it arrived. */
-export class Subscriber {
-  readonly messages: Received[] = [];
-  private waiters: { match: (message: Received) => boolean; resolve: (message: Received) => void }[] = [];
-
-  private constructor(private readonly client: MqttClient) {
-    client.on('message', (topic, payload) => {
-      const message = { topic, json: JSON.parse(payload.toString()), bytes: payload.length, at: performance.now() };
-      this.messages.push(message);
-      this.waiters = this.waiters.filter((waiter) => {
-        if (!waiter.match(message)) return true;
-        waiter.resolve(message);
-        return false;
-      });
-    });
-  }
-
-  static async connect(url: string, filter: string): Promise<Subscriber> {
-    const client = await mqtt.connectAsync(url, { clientId: `bench-${process.pid}-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 0 });
-    await client.subscribeAsync(filter, { qos: 1 });
-    return new Subscriber(client);
-  }
-
-  next(what: string, match: (message: Received) => boolean, timeoutMs = 30_000): Promise<Received> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({
-        match,
-        resolve: (message) => {
-          clearTimeout(timer);
-          resolve(message);
-        },
-      });
-    });
-  }
-
-  /** The message seen already, or the next one. */
-  seenOrNext(what: string, match: (message: Received) => boolean, timeoutMs?: number): Promise<Received> {
-    const seen = this.messages.find(match);
-    return seen ? Promise.resolve(seen) : this.next(what, match, timeoutMs);
-  }
-
-  async close(): Promise<void> {
-    await this.client.endAsync(true);
-  }
+/** A back end's view: every message with the time it arrived, on the clock of performance.now(). */
+export function backEnd(url: string, filter: string): Promise<Recorder> {
+  return Recorder.connect(url, filter, { clientId: `bench-${process.pid}-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 0 }, () => performance.now());
 }
 
 export interface BenchTerminalOptions {
@@ -205,14 +158,14 @@ export function cpuSeconds(pid: number): number {
 export async function bareNode<T>(measure: (child: ChildProcess) => Promise<T>): Promise<T> {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' });
   try {
-    await sleep(2_000);
+    await delay(2_000);
     return await measure(child);
   } finally {
     child.kill('SIGKILL');
   }
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { delay as sleep };
 
 export function median(values: number[]): number {
   return percentile(values, 50);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { BenchContext, Figure } from './index.js';
-import { AgentProcess, bareNode, BenchTerminal, benchTools, benchWorld, cpuSeconds, median, rssMiB, sleep, Subscriber } from './rig.js';
+import { AgentProcess, bareNode, BenchTerminal, benchTools, benchWorld, cpuSeconds, median, rssMiB, sleep, backEnd } from './rig.js';
 
 /**
  * Every device polled once a second for long enough to make 100,000 polls in all, spread over
@@ -16,7 +16,7 @@ export async function soakSection(context: BenchContext): Promise<Figure[]> {
   const world = await benchWorld(tools);
   const terminals: BenchTerminal[] = [];
   const processes: AgentProcess[] = [];
-  const subscriber = await Subscriber.connect(world.broker.url, 'pos/v1/+/heartbeat');
+  const subscriber = await backEnd(world.broker.url, 'pos/v1/+/heartbeat');
   try {
     for (let i = 0; i < agents; i++) {
       const terminalId = `BENCH-SOAK-${String(i + 1).padStart(2, '0')}`;
@@ -24,7 +24,7 @@ export async function soakSection(context: BenchContext): Promise<Figure[]> {
       processes.push(new AgentProcess(terminals[i]!.configFile));
     }
     context.progress(`${agents} agents, every device at 1 Hz; waiting for their first heartbeats`);
-    await Promise.all(terminals.map((terminal) => subscriber.seenOrNext(`${terminal.terminalId} heartbeat`, (m) => m.topic.includes(`/${terminal.terminalId}/`))));
+    await Promise.all(terminals.map((terminal) => subscriber.waitFor(`${terminal.terminalId} heartbeat`, (m) => m.topic.includes(`/${terminal.terminalId}/`), 30_000)));
     await sleep(20_000);
     const before = await Promise.all(processes.map((agent, i) => measure(agent, terminals[i]!)));
     context.progress(`soaking for ${seconds} s`);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { BenchContext, Figure } from './index.js';
-import { AgentProcess, BenchTerminal, benchTools, benchWorld, median, Subscriber } from './rig.js';
+import { AgentProcess, BenchTerminal, benchTools, benchWorld, median, backEnd } from './rig.js';
 
 /**
  * Start-up: from the moment the process is started (bin/pos-agent run) to the moment a back end
@@ -17,14 +17,14 @@ export async function startupSection(context: BenchContext): Promise<Figure[]> {
     terminalId: 'BENCH-START',
     probeHost: world.probeHost,
   });
-  const subscriber = await Subscriber.connect(world.broker.url, 'pos/v1/BENCH-START/state');
+  const subscriber = await backEnd(world.broker.url, 'pos/v1/BENCH-START/state');
   const agentMs: number[] = [];
   const nodeMs: number[] = [];
   try {
     for (let run = 1; run <= runs; run++) {
       context.progress(`start ${run} of ${runs}`);
       const agent = new AgentProcess(terminal.configFile);
-      const birth = await subscriber.next('birth', (message) => message.json.online === true && message.json.session === run);
+      const birth = await subscriber.next('birth', (message) => message.json.online === true && message.json.session === run, 30_000);
       agentMs.push(birth.at - agent.startedAt);
       await agent.stop();
       nodeMs.push(await timeBareNode());

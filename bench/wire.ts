@@ -8,7 +8,7 @@ import { tempDir } from '../sim/temp-dirs.js';
 import { SimTerminal } from '../sim/terminal.js';
 import { findTool } from '../sim/tools.js';
 import type { BenchContext, Figure } from './index.js';
-import { AgentProcess, benchTools, sleep, Subscriber } from './rig.js';
+import { AgentProcess, backEnd, benchTools, sleep } from './rig.js';
 import { Capture } from './wire-capture.js';
 import { account, CATEGORIES, emptyLedger, total, type Category, type Ledger } from './wire-ledger.js';
 import { parseKeyLog } from './wire-tls.js';
@@ -39,7 +39,7 @@ export async function wireSection(context: BenchContext): Promise<Figure[]> {
   // mosquitto started as root reads its files as the user "mosquitto".
   const pkiDir = tempDir('pki-');
   fs.chmodSync(pkiDir, 0o755);
-  const pki = makePki(openssl, pkiDir, ['BENCH-WIRE']);
+  const pki = makePki(openssl, pkiDir, ['BENCH-WIRE'], 365);
   for (const name of fs.readdirSync(pkiDir)) fs.chmodSync(path.join(pkiDir, name), 0o644);
   const plainPort = await freePort();
   // The agent speaks TLS on the broker's first listener; the bench's subscriber uses a plain
@@ -50,6 +50,7 @@ export async function wireSection(context: BenchContext): Promise<Figure[]> {
   const probeHost = await ProbeHost.start();
   const terminal = new SimTerminal(path.join(context.dir, 'terminal'));
   await terminal.attachDevices({ kind: 'pty', socat: tools.socat }, probeHost);
+  await terminal.attachCertificate();
   const config = defaultsConfig(terminal, `mqtts://127.0.0.1:${broker.port}`, pki.ca, pki.clients['BENCH-WIRE']!);
   const defaults = checked(config);
   if (context.quick) {
@@ -60,13 +61,13 @@ export async function wireSection(context: BenchContext): Promise<Figure[]> {
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
   const { heartbeatSeconds, mqtt: { keepaliveSeconds } } = checked(config);
 
-  const subscriber = await Subscriber.connect(`mqtt://127.0.0.1:${plainPort}`, 'pos/v1/BENCH-WIRE/+');
+  const subscriber = await backEnd(`mqtt://127.0.0.1:${plainPort}`, 'pos/v1/BENCH-WIRE/+');
   const keyLogFile = path.join(context.dir, 'tls-keys.log');
   const capture = await Capture.start(tcpdump, path.join(context.dir, 'wire.pcap'), [broker.port, probeHost.port]);
   const startedAt = Date.now() / 1000;
   const agent = new AgentProcess(configFile, undefined, { NODE_OPTIONS: `--tls-keylog=${keyLogFile}` });
   try {
-    const first = await subscriber.seenOrNext('first heartbeat', (m) => m.topic.endsWith('/heartbeat'), 60_000);
+    const first = await subscriber.waitFor('first heartbeat', (m) => m.topic.endsWith('/heartbeat'), 60_000);
     const steadyFrom = (performance.timeOrigin + first.at) / 1000 + SETTLE_SECONDS;
     // At least one whole heartbeat interval; a quick run's short intervals, for at least a minute.
     const windowSeconds = heartbeatSeconds * (context.quick ? Math.ceil(60 / heartbeatSeconds) : 1);
@@ -78,6 +79,9 @@ export async function wireSection(context: BenchContext): Promise<Figure[]> {
     const startup = account(emptyLedger(), connections, probeHost.port, keyLog, { from: 0, to: steadyFrom });
     const steady = account(emptyLedger(), connections, probeHost.port, keyLog, { from: steadyFrom, to: steadyTo });
     const whole = account(emptyLedger(), connections, probeHost.port, keyLog, { from: 0, to: Infinity });
+    const raised = subscriber.messages.filter((m) => m.topic.endsWith('/fault') && m.json.state === 'raised').map((m) => m.json.code as string);
+    // A healthy terminal raises nothing; a fault here would make the figures those of a sick one.
+    if (raised.length > 0) throw new Error(`the terminal is not healthy: ${raised.join(', ')} raised`);
     return figures({ startup, steady, whole, windowSeconds, heartbeatSeconds, keepaliveSeconds, defaults, quick: context.quick });
   } finally {
     await capture.stop([broker.port, probeHost.port]).catch(() => undefined);

@@ -64,6 +64,8 @@ export interface DriverEnv {
   statfs(path: string): Promise<{ bsize: number; blocks: number; bavail: number }>;
   /** Opens serial lines: `serialport` on a tty in production, an in-process pair in unit tests. */
   serial: SerialOpener;
+  /** The agent's own MQTT bytes so far, for the network device's data use. */
+  linkTraffic?: () => { bytesSent: number; bytesReceived: number };
   /** The MQTT link's CA and client certificate files, which the certificates device always checks. */
   tlsFiles?: string[];
   /** Times a TCP connect (the acquirer reachability probe). */

@@ -60,6 +60,9 @@ export interface LinkFigures {
   connectedSince?: number;
   lastError?: string;
   nextAttemptAt?: number;
+  /** The agent's own MQTT bytes since it started, by packet, both ways. */
+  bytesSent: number;
+  bytesReceived: number;
 }
 
 export interface LogLevelState {

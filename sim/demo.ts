@@ -39,6 +39,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     serialPollSeconds: 1,
     networkPollSeconds: 2,
     merchantPollSeconds: 1,
+    appPollSeconds: 1,
   });
   const technician = new DemoTechnician();
   (raw as { technicianKeys?: unknown }).technicianKeys = [technician.entry];

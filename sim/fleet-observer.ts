@@ -1,11 +1,13 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { parseTerminalTopic, TOPIC_SUFFIXES, type TopicSuffix } from '../protocol/topics.js';
 import type { FaultLatency } from './fault-latency.js';
+import { subscribe } from './recorder.js';
 
 /**
  * The fleet's back end: one MQTT connection of its own on `{topicRoot}/+/+`, as a consumer would
  * subscribe, counting what arrives by topic and timing each fault message for the latency book.
- * Retained messages replayed on subscribe are not traffic and are left out.
+ * Retained messages replayed on subscribe are not traffic and are left out, and so are the
+ * messages of terminals of other fleet processes on the same broker.
  */
 
 export type TopicCounts = Record<TopicSuffix, number>;
@@ -41,17 +43,14 @@ export class FleetObserver {
   /** Messages that are not the contract's JSON: counted, never fatal. */
   unreadable = 0;
 
+  private client: MqttClient | undefined;
+
   private constructor(
-    private readonly client: MqttClient,
     private readonly topicRoot: string,
     private readonly latency: FaultLatency,
     private readonly now: () => number,
-  ) {
-    client.on('message', (topic, payload, packet) => {
-      if (packet.retain) return;
-      this.receive(topic, payload);
-    });
-  }
+    private readonly ours: (terminalId: string) => boolean,
+  ) {}
 
   static async connect(options: {
     url: string;
@@ -59,15 +58,19 @@ export class FleetObserver {
     protocolVersion: 4 | 5;
     latency: FaultLatency;
     now: () => number;
+    /** This fleet's terminals: other fleet processes may share the broker. */
+    ours?: (terminalId: string) => boolean;
   }): Promise<FleetObserver> {
-    const client = await mqtt.connectAsync(options.url, {
-      clientId: `pos-agent-fleet-observer-${process.pid}`,
-      protocolVersion: options.protocolVersion,
-      reconnectPeriod: 1_000,
-      connectTimeout: 10_000,
-    });
-    const observer = new FleetObserver(client, options.topicRoot, options.latency, options.now);
-    await client.subscribeAsync(`${options.topicRoot}/+/+`, { qos: 1 });
+    const observer = new FleetObserver(options.topicRoot, options.latency, options.now, options.ours ?? (() => true));
+    // Payloads are parsed only where a figure needs them: a fleet sends thousands a second.
+    observer.client = await subscribe(
+      options.url,
+      `${options.topicRoot}/+/+`,
+      (topic, payload, packet) => {
+        if (!packet.retain) observer.receive(topic, payload);
+      },
+      { clientId: `pos-agent-fleet-observer-${process.pid}`, protocolVersion: options.protocolVersion, reconnectPeriod: 1_000, connectTimeout: 10_000 },
+    );
     return observer;
   }
 
@@ -86,13 +89,13 @@ export class FleetObserver {
   }
 
   async close(): Promise<void> {
-    await this.client.endAsync();
+    await this.client?.endAsync();
   }
 
   private receive(topic: string, payload: Buffer): void {
     const at = this.now();
     const parsed = parseTerminalTopic(topic, this.topicRoot);
-    if (!parsed) return;
+    if (!parsed || !this.ours(parsed.terminalId)) return;
     const { terminalId, suffix } = parsed;
     this.counts[suffix] += 1;
     if (suffix !== 'state' && suffix !== 'fault' && suffix !== 'heartbeat') return;

@@ -5,6 +5,8 @@ import { AgentError } from '../basics/errors.js';
 /** The options of fleet mode (`pos-agent sim --terminals N --broker URL …`), checked; a bad one is a usage error. */
 export interface FleetOptions {
   terminals: number;
+  /** The number of the first terminal (`FLEET-000001` is 1), so that fleet processes sharing a broker do not collide. */
+  firstId: number;
   broker: string;
   durationSeconds?: number;
   heartbeatSeconds: number;
@@ -20,6 +22,7 @@ export interface FleetOptions {
 export function parseFleetOptions(args: string[]): FleetOptions {
   const { values } = parseCommandArgs(args, {
     terminals: { type: 'string' },
+    'first-id': { type: 'string' },
     broker: { type: 'string' },
     duration: { type: 'string' },
     'heartbeat-seconds': { type: 'string' },
@@ -37,6 +40,7 @@ export function parseFleetOptions(args: string[]): FleetOptions {
   if (protocolVersion !== 4 && protocolVersion !== 5) throw new AgentError('USAGE', '--protocol is 4 (MQTT 3.1.1) or 5');
   return {
     terminals: number(values.terminals, '--terminals', { min: 1, max: 100_000, integer: true }),
+    firstId: number(values['first-id'] ?? '1', '--first-id', { min: 1, max: 999_999_999, integer: true }),
     broker: values.broker,
     durationSeconds: values.duration === undefined ? undefined : number(values.duration, '--duration', { min: 1, max: 7 * 86_400 }),
     heartbeatSeconds: number(values['heartbeat-seconds'] ?? '60', '--heartbeat-seconds', { min: 1, max: 86_400 }),

@@ -8,6 +8,7 @@ import type { ProcessFigures } from './process-meter.js';
 export interface FleetReport {
   at: string;
   terminals: number;
+  firstId: number;
   broker: string;
   protocolVersion: 4 | 5;
   heartbeatSeconds: number;
@@ -80,7 +81,7 @@ export function formatReport(report: FleetReport): string {
   const unexpected = Object.entries(report.faults.unexpected).map(([code, count]) => `${code} × ${count}`);
   const observed = report.observed;
   const lines = [
-    `Fleet of ${report.terminals} terminals against ${report.broker} (MQTT ${report.protocolVersion === 5 ? '5' : '3.1.1'}), heartbeat ${report.heartbeatSeconds} s, ${report.faultsPerMinute} faults a minute`,
+    `Fleet of ${report.terminals} terminals from FLEET-${String(report.firstId).padStart(6, '0')} against ${report.broker} (MQTT ${report.protocolVersion === 5 ? '5' : '3.1.1'}), heartbeat ${report.heartbeatSeconds} s, ${report.faultsPerMinute} faults a minute`,
     `  start-up     ${report.startup.connected} of ${report.terminals} connected, ${report.startup.started} started, in ${report.startup.seconds} s (batches of ${report.batch})${report.startup.error ? `; stopped by: ${report.startup.error}` : ''}`,
     `  measured     ${report.measured.seconds} s after start-up, ${report.measured.connectedAtEnd} connected at its end`,
     `  messages/s   ${formatRates(rates)}`,

@@ -24,6 +24,8 @@ export interface FleetTerminalsOptions {
   brokerUrl: string;
   protocolVersion: 4 | 5;
   heartbeatSeconds: number;
+  /** The number of the first terminal. */
+  firstId: number;
   log: Logger;
   probeHost: ProbeHost;
 }
@@ -37,8 +39,17 @@ export interface StartProgress {
 const BATCH_CONNECT_MS = 10_000;
 const PROGRESS_EVERY_MS = 250;
 
-export function fleetTerminalId(index: number): string {
-  return `FLEET-${String(index + 1).padStart(6, '0')}`;
+/** The id of terminal number `number` (from 1): `FLEET-000001`. */
+export function fleetTerminalId(number: number): string {
+  return `FLEET-${String(number).padStart(6, '0')}`;
+}
+
+/** Whether a terminal id is one of `count` fleet terminals numbered from `firstId`. */
+export function inFleet(terminalId: string, firstId: number, count: number): boolean {
+  const match = /^FLEET-(\d{6,})$/.exec(terminalId);
+  if (!match) return false;
+  const number = Number(match[1]);
+  return number >= firstId && number < firstId + count;
 }
 
 export class FleetTerminals {
@@ -115,7 +126,7 @@ export class FleetTerminals {
 
   private async create(index: number): Promise<FleetMember> {
     const { options } = this;
-    const terminalId = fleetTerminalId(index);
+    const terminalId = fleetTerminalId(options.firstId + index);
     const terminal = new SimTerminal(path.join(options.dir, terminalId));
     try {
       await terminal.attachDevices({ kind: 'memory' }, options.probeHost);

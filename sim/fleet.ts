@@ -3,13 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { AgentError, errorMessage } from '../basics/errors.js';
 import { EXIT } from '../basics/exit.js';
+import { holdsWithin } from '../basics/wait.js';
 import { createLog } from '../agent/log.js';
 import { FaultLatency } from './fault-latency.js';
 import { FleetInjector } from './fleet-injector.js';
 import { FleetObserver, type TopicCounts } from './fleet-observer.js';
 import { parseFleetOptions } from './fleet-options.js';
 import { formatReport, liveLine, messageRates, type FleetReport } from './fleet-report.js';
-import { FleetTerminals } from './fleet-terminals.js';
+import { FleetTerminals, fleetTerminalId, inFleet } from './fleet-terminals.js';
 import { ProbeHost } from './probe-host.js';
 import { ProcessMeter } from './process-meter.js';
 import { StatusLine } from './status-line.js';
@@ -40,7 +41,10 @@ export async function fleetCommand(args: string[]): Promise<number> {
 
   let observer: FleetObserver;
   try {
-    observer = await FleetObserver.connect({ url: options.broker, topicRoot: TOPIC_ROOT, protocolVersion: options.protocolVersion, latency, now });
+    observer = await FleetObserver.connect({
+      url: options.broker, topicRoot: TOPIC_ROOT, protocolVersion: options.protocolVersion, latency, now,
+      ours: (terminalId) => inFleet(terminalId, options.firstId, options.terminals),
+    });
   } catch (error) {
     logging.close();
     folder.remove();
@@ -53,6 +57,7 @@ export async function fleetCommand(args: string[]): Promise<number> {
     brokerUrl: options.broker,
     protocolVersion: options.protocolVersion,
     heartbeatSeconds: options.heartbeatSeconds,
+    firstId: options.firstId,
     log: logging.log,
     probeHost,
   });
@@ -66,7 +71,7 @@ export async function fleetCommand(args: string[]): Promise<number> {
   const stopRequested = onStopSignal(() => terminals.interrupt(), status);
 
   status.print(
-    `Starting ${options.terminals} terminals against ${options.broker}, ${options.batch} at a time (each batch once the previous one is connected, or after 10 s); log at warn in ${path.join(folder.dir, 'agent.log')}`,
+    `Starting ${options.terminals} terminals (${fleetTerminalId(options.firstId)} on) against ${options.broker}, ${options.batch} at a time (each batch once the previous one is connected, or after 10 s); log at warn in ${path.join(folder.dir, 'agent.log')}`,
   );
   const startedAt = now();
   let allConnectedSaid = false;
@@ -123,11 +128,11 @@ export async function fleetCommand(args: string[]): Promise<number> {
 
   status.print('Stopping: faults still injected are taken away, then every agent stops');
   await injector.stop();
-  await waitUntil(() => latency.awaitingClear === 0, CLEARS_WITHIN_MS);
+  await holdsWithin(() => latency.awaitingClear === 0, CLEARS_WITHIN_MS, 100);
   const stopFrom = now();
   await terminals.stop();
   const started = terminals.members.filter((member) => member.started).length;
-  await waitUntil(() => observer.terminals().cleanlyOffline >= started, OFFLINE_WITHIN_MS);
+  await holdsWithin(() => observer.terminals().cleanlyOffline >= started, OFFLINE_WITHIN_MS, 100);
   const stop = { seconds: seconds(now() - stopFrom) };
   await observer.close();
   await probeHost.close();
@@ -138,6 +143,7 @@ export async function fleetCommand(args: string[]): Promise<number> {
   const report: FleetReport = {
     at: new Date().toISOString(),
     terminals: options.terminals,
+    firstId: options.firstId,
     broker: options.broker,
     protocolVersion: options.protocolVersion,
     heartbeatSeconds: options.heartbeatSeconds,
@@ -207,15 +213,6 @@ function perSecond(before: TopicCounts, after: TopicCounts, windowSeconds: numbe
   const rates: Partial<TopicCounts> = {};
   for (const suffix of Object.keys(after) as (keyof TopicCounts)[]) rates[suffix] = windowSeconds > 0 ? (after[suffix] - before[suffix]) / windowSeconds : 0;
   return rates;
-}
-
-async function waitUntil(done: () => boolean, ms: number): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!done() && performance.now() < deadline) await sleep(100);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function seconds(ms: number): number {

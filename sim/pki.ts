@@ -20,17 +20,18 @@ export interface Pki {
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-export function makePki(openssl: string, dir: string, clientNames: string[]): Pki {
+/** `days`: how long the certificates are valid; a short life is fine for a test, not for a run that checks expiry. */
+export function makePki(openssl: string, dir: string, clientNames: string[], days = 2): Pki {
   const run = (...args: string[]) => execFileSync(openssl, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   const file = (name: string) => path.join(dir, name);
 
-  run('req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=pos-agent test CA', '-days', '2',
+  run('req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=pos-agent test CA', '-days', String(days),
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
 
   const issue = (name: string, subject: string, extensions: string): KeyPair => {
     run('req', '-new', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
     fs.writeFileSync(file(`${name}.ext`), extensions);
-    run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
+    run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', String(days), '-extfile', `${name}.ext`);
     return { cert: file(`${name}.pem`), key: file(`${name}.key`) };
   };
 

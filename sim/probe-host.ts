@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { waitUntil } from '../basics/wait.js';
 import { probeListenerProgram } from './probe-listener.js';
 
 /**
@@ -121,7 +122,7 @@ export class ProbeHost {
   private async block(): Promise<void> {
     process.kill(this.pid, 'SIGSTOP');
     this.stopped = true;
-    await waitUntil(() => processState(this.pid) === 'T', 2_000, 'the probe host listener to stop');
+    await waitUntil('the probe host listener to stop', () => processState(this.pid) === 'T', 2_000, 10);
     for (let attempt = 0; attempt < 8; attempt++) {
       const socket = net.connect({ host: this.host, port: this.port });
       socket.on('error', () => {});
@@ -245,12 +246,4 @@ function synSentTo(port: number): Set<string> {
     if (fields[2] === remote && fields[3] === '02') waiting.add(fields[1]!);
   }
   return waiting;
-}
-
-async function waitUntil(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

@@ -42,6 +42,24 @@ describe('technician output', () => {
     expect(status).toMatch(/printer\s+offline .* no reply/);
     expect(status).toContain('log level: debug until 1970-01-01 00:01:00.000Z, then info');
 
+    const merchant = {
+      file: '/opt/payapp/params.json',
+      values: { mid: '102310054110002', tid: '00012345', mcc: '5411', name: null },
+      baseline: {
+        mid: { value: '102310058120007', how: 'first-read', at: 0 },
+        tid: { value: '00012345', how: 'first-read', at: 0 },
+        mcc: { value: '5812', how: 'provisioned', at: 0 },
+        name: { value: null, how: 'first-read', at: 0 },
+      },
+      changed: { mid: { baseline: '102310058120007', current: '102310054110002' }, mcc: { baseline: '5812', current: '5411' } },
+    };
+    const withMerchant = formatStatus({ terminalId: 'T-1', devices: { merchant: { online: true, at: 0, reading: merchant } } }, plain);
+    expect(withMerchant).toContain(
+      'mid=102310054110002 tid=00012345 mcc=5411 name=(none); baseline mid/tid/name first-read 1970-01-01 00:00:00.000Z, mcc provisioned 1970-01-01 00:00:00.000Z; CHANGED mid 102310058120007 -> 102310054110002, mcc 5812 -> 5411',
+    );
+    const unreadable = formatStatus({ terminalId: 'T-1', devices: { merchant: { online: true, at: 0, reading: { file: '/p.json', problem: 'missing', baseline: {} } } } }, plain);
+    expect(unreadable).toMatch(/merchant\s+online .* \/p\.json: missing/);
+
     const faults = formatFaults({ faults: [{ ts: 0, id: 'f-3', device: 'battery', code: 'BATTERY_LOW', severity: 'warning', state: 'cleared', message: 'Battery is low', detail: { percent: 50 } }] }, plain);
     expect(faults).toMatch(/^1970-01-01 00:00:00.000Z\s+cleared\s+warning\s+BATTERY_LOW\s+f-3\s+Battery is low\s+percent=50$/);
     expect(formatFaults({ faults: [] }, plain)).toBe('no faults in the journal');

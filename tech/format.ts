@@ -1,4 +1,5 @@
 import { levelName, type LogLevel } from '../protocol/log-levels.js';
+import { merchantSummary, type MerchantReadingView } from './merchant-summary.js';
 
 /**
  * What a technician reads: log records the way pino-pretty shows them, and the answers of
@@ -97,7 +98,7 @@ export function formatStatus(data: StatusData, s: Style): string {
   lines.push('devices:');
   for (const [name, device] of Object.entries(data.devices ?? {})) {
     const state = device.online ? s.good('online ') : s.bad('offline');
-    const detail = device.error ?? fields(device.reading);
+    const detail = device.error ?? (name === 'merchant' ? merchantSummary(device.reading as MerchantReadingView, time) : fields(device.reading));
     lines.push(`  ${name.padEnd(10)} ${state} ${s.dim(time(device.at))}  ${detail}`);
   }
   lines.push(`outbox: ${fields(data.outbox)}`);

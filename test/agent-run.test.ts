@@ -9,6 +9,7 @@ import { Mosquitto } from '../sim/mosquitto.js';
 import { Recorder } from './helpers/recorder.js';
 import { removeTempDirs, tempDir, writeJson } from '../sim/temp-dirs.js';
 import { requireTool } from '../sim/tools.js';
+import { waitForLog } from './helpers/rig.js';
 
 /**
  * The built `pos-agent run` as a child process, a real broker, a sysfs/proc tree in a temp
@@ -227,7 +228,7 @@ describe('pos-agent run', () => {
     terminal.apply({ battery: { raw: { capacity: 'lots', temp: '123456789' } } });
     const heartbeat = await recorder.waitForJson('heartbeat', 'heartbeat without capacity', (json) => json.battery.percent === undefined);
     expect(heartbeat.battery).toEqual({ status: 'Discharging', mainsOnline: false });
-    const warning = await waitForLog(agent, (line) => line.level === 40 && String(line.file).endsWith('class/power_supply/battery/capacity'));
+    const warning = await waitForLog(agent, (line) => line.level === 40 && String(line.file).endsWith('class/power_supply/battery/capacity'), 'a warning naming the capacity file', 10_000);
     expect(warning.msg).toContain('not an integer');
     expect(agent.logLines().some((line) => String(line.file).endsWith('/temp') && /out of range/.test(line.msg))).toBe(true);
 
@@ -258,7 +259,7 @@ describe('pos-agent run', () => {
 
     fs.writeFileSync(configFile, '{"terminalId": "x", "oops": true}');
     agent.kill('SIGHUP');
-    await waitForLog(agent, (line) => /config reload refused/.test(line.msg));
+    await waitForLog(agent, (line) => /config reload refused/.test(line.msg), 'config reload refused', 10_000);
     await recorder.waitForJson('heartbeat', 'still running after a refused reload', (json) => json.reasons.includes('SYS_DISK_LOW'));
     expect(recorder.of('state').filter((json) => json.online)).toHaveLength(1);
     agent.kill('SIGTERM');
@@ -325,13 +326,3 @@ describe.skipIf(!mosquitto)('pos-agent run on MQTT 5 (mosquitto)', () => {
     expect((await agent.waitExit(5_000)).code).toBe(0);
   });
 });
-
-async function waitForLog(agent: AgentProcess, predicate: (line: any) => boolean, ms = 10_000): Promise<any> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const line = agent.logLines().find(predicate);
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`no such log line within ${ms} ms; stderr:\n${agent.stderr.slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -8,6 +8,7 @@ import type { Recorder } from './helpers/recorder.js';
 import { commandedTerminal, type CommandedTerminal } from './helpers/tech-setup.js';
 import { hs256, payload, rawToken, sign, technician } from './helpers/technician.js';
 import { removeTempDirs } from '../sim/temp-dirs.js';
+import { waitUntil } from '../basics/wait.js';
 
 /**
  * R/cmd from an attacker's side: the built agent (child process) against commands forged, replayed,
@@ -73,14 +74,6 @@ async function attack(): Promise<Attack> {
   return result;
 }
 
-async function waitUntil(condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const maintenanceFile = (t: CommandedTerminal) => path.join(t.terminal.stateDir, 'maintenance');
 
 describe('technician commands that must be refused', () => {
@@ -116,7 +109,7 @@ describe('technician commands that must be refused', () => {
       expect({ what, reply }).toMatchObject({ what, reply: { ok: false, id, error: { code } } });
       expect(Object.keys(reply)).toEqual(['seq', 'ts', 'id', 'ok', 'error']);
       // The line is written before the reply is sent, but stderr may reach this process later.
-      await waitUntil(() => refusedLines().length > before);
+      await waitUntil('another refusal line', () => refusedLines().length > before, 10_000, 20);
       expect({ what, logged: refusedLines().slice(before) }).toMatchObject({ what, logged: [{ level: 40, code, id }] });
     }
 
@@ -142,7 +135,7 @@ describe('technician commands that must be refused', () => {
 
     await a.restart();
     expect(await a.send(token, on.id)).toMatchObject({ ok: false, error: { code: 'REPLAY' } });
-    await waitUntil(() => a.agent.logLines().some((line) => line.code === 'REPLAY'));
+    await waitUntil('a REPLAY refusal', () => a.agent.logLines().some((line) => line.code === 'REPLAY'), 10_000, 20);
     expect(fs.existsSync(maintenanceFile(t))).toBe(false);
 
     const refused = payload(t.terminalId, 'loglevel', { level: 'loud' });
@@ -179,7 +172,7 @@ describe('technician commands that must be refused', () => {
     expect(refusals.length).toBeLessThanOrEqual(Math.ceil(windowSeconds) + 1);
     // The contract's bound: never two refusals within one second (times from the agent's clock).
     for (let i = 1; i < refusals.length; i++) expect(refusals[i].ts - refusals[i - 1].ts).toBeGreaterThanOrEqual(1_000);
-    await waitUntil(() => agent.logLines().filter((line) => /command refused/.test(line.msg)).length >= refusals.length);
+    await waitUntil('a refusal line for every refusal', () => agent.logLines().filter((line) => /command refused/.test(line.msg)).length >= refusals.length, 10_000, 20);
     expect(agent.logLines().filter((line) => /command refused/.test(line.msg)).length).toBe(refusals.length);
     expect(fs.existsSync(maintenanceFile(t))).toBe(false);
     expect(agent.child.exitCode).toBeNull();

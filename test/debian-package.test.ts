@@ -39,11 +39,45 @@ const CONFIG = '/etc/pos-agent/agent.json';
 const STATE = '/var/lib/pos-agent';
 const LOGS = '/var/log/pos-agent';
 const UNIT = '/lib/systemd/system/pos-agent.service';
+const WANTS = '/etc/systemd/system/multi-user.target.wants/pos-agent.service';
+
+/**
+ * One run of this file at a time on a machine: it installs into /etc, /usr and /var. The lock is
+ * a folder holding the owner's pid, taken over when that process is gone.
+ */
+const LOCK = '/tmp/pos-agent-package-test.lock';
+
+async function lockMachine(): Promise<void> {
+  for (;;) {
+    try {
+      fs.mkdirSync(LOCK);
+      fs.writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
+      return;
+    } catch {
+      const owner = Number(fs.readFileSync(path.join(LOCK, 'pid'), { encoding: 'utf8', flag: 'a+' }));
+      if (owner > 0 && !isAlive(owner)) fs.rmSync(LOCK, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const run = (command: string, args: string[]) => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const dpkg = (...args: string[]) => run('dpkg', args);
 
+/** Daemons this file started: none may outlive it, even when an assertion fails halfway. */
+const started = new Set<ChildProcess>();
+
 function purgeAll(): void {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   spawnSync('dpkg', ['--purge', 'pos-agent'], { stdio: 'ignore' });
   fs.rmSync('/etc/pos-agent', { recursive: true, force: true });
   spawnSync('userdel', ['pos-agent'], { stdio: 'ignore' });
@@ -80,6 +114,7 @@ class ServiceRun {
     };
     const [command, ...args] = [...denyWriteExecute(findTool('python3')!)!, 'setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', '--', ...argv];
     this.child = spawn(command!, args, { env, stdio: ['ignore', 'ignore', fd] });
+    started.add(this.child);
     fs.closeSync(fd);
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
   }
@@ -115,14 +150,15 @@ describe.runIf(allowed)('the Debian package', () => {
   let recorder: Recorder | undefined;
   const terminalId = `PKG-${Math.random().toString(36).slice(2, 8)}`;
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    await lockMachine();
     purgeAll();
     out = tempDir('pos-agent-deb-');
     dir = tempDir('pos-agent-service-');
     // The installed agent runs as pos-agent: it must reach the simulator's trees and its socket.
     fs.chmodSync(dir, 0o755);
     deb = run('sh', [path.join(ROOT, 'build/package.sh'), out]).trim();
-  }, 60_000);
+  }, 300_000);
 
   afterAll(async () => {
     notify?.close();
@@ -131,6 +167,7 @@ describe.runIf(allowed)('the Debian package', () => {
     await broker?.close();
     purgeAll();
     removeTempDirs();
+    fs.rmSync(LOCK, { recursive: true, force: true });
   }, 30_000);
 
   it('is one file under 15 MiB named by the version, for every architecture, needing Node 20', () => {
@@ -169,6 +206,8 @@ describe.runIf(allowed)('the Debian package', () => {
   it('installs with dpkg: the pos-agent user in dialout, its folders, a unit systemd-analyze accepts, --version', () => {
     dpkg('-i', deb);
     expect(run('id', ['-nG', 'pos-agent']).split(/\s+/)).toContain('dialout');
+    // Enabled without systemd running (as in an image build): it starts once agent.json exists.
+    expect(fs.existsSync(WANTS)).toBe(fs.existsSync('/usr/bin/deb-systemd-helper'));
     for (const folder of [STATE, LOGS]) {
       const stat = fs.statSync(folder);
       expect(stat.uid).toBe(Number(run('id', ['-u', 'pos-agent'])));
@@ -335,6 +374,7 @@ describe.runIf(allowed)('the Debian package', () => {
     expect(fs.existsSync(STATE)).toBe(false);
     expect(fs.existsSync(LOGS)).toBe(false);
     expect(fs.existsSync('/etc/pos-agent/agent.json.example')).toBe(false);
+    expect(fs.lstatSync(WANTS, { throwIfNoEntry: false })).toBeUndefined();
     // The provisioned config and the system user are not the package's to delete.
     expect(fs.existsSync(CONFIG)).toBe(true);
     expect(run('id', ['-u', 'pos-agent']).trim()).toMatch(/^\d+$/);

@@ -23,7 +23,7 @@ describe('pos-agent demo', () => {
     for (const verdict of ['IN_SERVICE', 'DEGRADED', 'OUT_OF_SERVICE', 'MAINTENANCE']) expect(stdout).toContain(`availability: ${verdict}`);
     const raised = codes(stdout, 'RAISED');
     // A fault of each polled device, and each one cleared before the end.
-    for (const code of ['PRINTER_PAPER_OUT', 'READER_JAMMED', 'BATTERY_OVERHEAT', 'NET_HOST_UNREACHABLE']) expect(raised).toContain(code);
+    for (const code of ['PRINTER_PAPER_OUT', 'READER_JAMMED', 'BATTERY_OVERHEAT', 'NET_HOST_UNREACHABLE', 'APP_DOWN']) expect(raised).toContain(code);
     expect(codes(stdout, 'cleared')).toEqual(raised);
     // Code jumping caught (and cleared when the MCC goes back), a new merchant number approved by a technician.
     expect(raised.filter((code) => code.startsWith('MERCHANT_'))).toEqual(['MERCHANT_CHANGED', 'MERCHANT_CHANGED', 'MERCHANT_MCC_UNEXPECTED']);

@@ -120,6 +120,27 @@ describe('pos-agent sim --terminals', () => {
     expect(fs.existsSync(path.join(dir, 'FLEET-000002', 'state', 'outbox'))).toBe(true);
   });
 
+  it('shares a broker with another fleet process numbered from --first-id, each counting its own terminals', { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    const recorder = await Recorder.connect(broker.url, 'pos/v1/+/state');
+    recorders.push(recorder);
+    const run = (firstId: number) =>
+      new AgentProcess([
+        'sim', '--terminals', '4', '--first-id', String(firstId), '--broker', broker.url, '--protocol', '4', '--duration', '6',
+        '--heartbeat-seconds', '2', '--faults-per-minute', '120', '--fault-seconds', '1', '--dir', path.join(dir, String(firstId)), '--json', path.join(dir, `${firstId}.json`),
+      ]);
+    const fleets = [run(1), run(5)];
+    for (const fleet of fleets) expect(await fleet.waitExit(90_000), fleet.stderr).toEqual({ code: 0, signal: null });
+    const births = recorder.messages.filter((message) => !message.retain && message.json.online === true).map((message) => message.topic.split('/')[2]);
+    expect(births.sort()).toEqual(ids(8));
+    for (const firstId of [1, 5]) {
+      const report = JSON.parse(fs.readFileSync(path.join(dir, `${firstId}.json`), 'utf8')) as FleetReport;
+      expect(report.firstId).toBe(firstId);
+      expect(report.observed).toMatchObject({ births: 4, born: 4, heartbeating: 4, cleanlyOffline: 4 });
+      expect(report.faults).toMatchObject({ unexpected: {}, duplicates: 0, awaitingRaise: 0, awaitingClear: 0 });
+    }
+  });
+
   it('says what is wrong with its options or its broker', async () => {
     const noBroker = await runCli(['sim', '--terminals', '5']);
     expect(noBroker.code).toBe(2);

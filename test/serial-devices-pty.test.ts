@@ -57,7 +57,7 @@ describe.skipIf(!socat)('printer on a pseudo-terminal', () => {
   it('polls, gets status back blocks, goes offline after 2 polls when unplugged, and reopens by itself', async () => {
     const sim = await printerOnPty(socat!, tempDir());
     const { log } = memoryLog();
-    const driver = createPrinterDriver({ path: sim.pair.agentPath, baudRate: 115200, pollSeconds: 1, statusBack: true }, { serial: serialportOpener, clock: systemClock, log });
+    const driver = createPrinterDriver({ path: sim.agentPath, baudRate: 115200, pollSeconds: 1, statusBack: true }, { serial: serialportOpener, clock: systemClock, log });
     const pushed: PrinterReading[] = [];
     driver.watch!((reading) => pushed.push(reading));
     const printer = poller('printer', driver);
@@ -73,7 +73,7 @@ describe.skipIf(!socat)('printer on a pseudo-terminal', () => {
       await printer.poll();
       expect(printer.codes()).toEqual([]);
 
-      await sim.pair.unplug();
+      await sim.unplug();
       expect((await printer.poll()).ok).toBe(false);
       expect(printer.codes()).toEqual([]);
       expect((await printer.poll()).ok).toBe(false);
@@ -97,7 +97,7 @@ describe.skipIf(!socat)('card reader on a pseudo-terminal', () => {
   it('polls, counts events, goes offline after 2 polls when unplugged, and reopens by itself', async () => {
     const sim = await cardReaderOnPty(socat!, tempDir());
     const { log, records } = memoryLog();
-    const driver = createCardReaderDriver({ path: sim.pair.agentPath, baudRate: 38400, pollSeconds: 1 }, { serial: serialportOpener, clock: systemClock, log });
+    const driver = createCardReaderDriver({ path: sim.agentPath, baudRate: 38400, pollSeconds: 1 }, { serial: serialportOpener, clock: systemClock, log });
     const reader = poller<CardReaderReading>('cardReader', driver);
     try {
       expect(await reader.poll()).toMatchObject({ ok: true, reading: { reads: 0, firmware: '2.4.1', serial: 'SN0012345' } });
@@ -112,7 +112,7 @@ describe.skipIf(!socat)('card reader on a pseudo-terminal', () => {
       expect(reader.codes()).toEqual(['READER_READ_ERRORS']);
       expect(JSON.stringify(records)).not.toContain('4111111111111111');
 
-      await sim.pair.unplug();
+      await sim.unplug();
       expect((await reader.poll()).ok).toBe(false);
       expect(reader.codes()).toEqual(['READER_READ_ERRORS']);
       expect((await reader.poll()).ok).toBe(false);

@@ -43,8 +43,8 @@ async function setup(options: { printerPollSeconds: number; reader: boolean }) {
   const reader = options.reader ? await cardReaderOnPty(socat!, terminal.dir) : undefined;
   if (reader) devices.push(reader);
   const config: Record<string, any> = terminal.agentConfig({ brokerUrl: broker.url, terminalId, heartbeatSeconds: 1, logLevel: 'debug' });
-  config.devices.printer = { path: printer.pair.agentPath, pollSeconds: options.printerPollSeconds };
-  if (reader) config.devices.cardReader = { path: reader.pair.agentPath, pollSeconds: 0.5 };
+  config.devices.printer = { path: printer.agentPath, pollSeconds: options.printerPollSeconds };
+  if (reader) config.devices.cardReader = { path: reader.agentPath, pollSeconds: 0.5 };
   const configFile = writeJson(path.join(terminal.dir, 'agent.json'), config);
   const recorder = await Recorder.connect(broker.url, `pos/v1/${terminalId}/#`);
   recorders.push(recorder);
@@ -201,8 +201,8 @@ describe.skipIf(!socat)('pos-agent run with a printer and a card reader on seria
 
     // Unplugged (the tty disappears) and plugged back: offline, then reopened by the agent itself.
     faults.since();
-    await printer.pair.unplug();
-    await reader!.pair.unplug();
+    await printer.unplug();
+    await reader!.unplug();
     const unpluggedPrinter = await faults.raised('PRINTER_OFFLINE');
     const unpluggedReader = await faults.raised('READER_OFFLINE');
     // Both critical: `reasons` lists them in the order they were raised, whichever noticed first.

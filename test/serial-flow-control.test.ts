@@ -40,14 +40,14 @@ describe('a serial line held by flow control', () => {
     const printer: PtyDevice<any> = await printerOnPty(socat!, terminal.dir);
     cleanups.push(() => printer.stop());
     const config: Record<string, any> = terminal.agentConfig({ brokerUrl: broker.url, terminalId, heartbeatSeconds: 1 });
-    config.devices.printer = { path: printer.pair.agentPath, pollSeconds: 0.5, statusBack: true };
+    config.devices.printer = { path: printer.agentPath, pollSeconds: 0.5, statusBack: true };
     const recorder = await Recorder.connect(broker.url, `pos/v1/${terminalId}/#`);
     cleanups.push(() => recorder.close());
     const agent = new AgentProcess(['run', '--config', writeJson(path.join(terminal.dir, 'agent.json'), config)]);
     await recorder.waitForJson('heartbeat', 'the printer online', (json) => json.printer?.online === true);
 
     // The agent's side obeys XON/XOFF; the printer says XOFF and reads nothing more.
-    execFileSync(stty!, ['-F', printer.pair.agentPath, 'ixon']);
+    execFileSync(stty!, ['-F', printer.agentPath, 'ixon']);
     await printer.device.transport.write(Buffer.from([0x13]));
     const offline = await recorder.waitForJson('fault', 'PRINTER_OFFLINE raised', (json) => json.code === 'PRINTER_OFFLINE' && json.state === 'raised');
     await recorder.waitForJson('heartbeat', 'the printer offline', (json) => json.printer?.online === false);

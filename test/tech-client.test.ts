@@ -12,6 +12,7 @@ import { commandedTerminal, type CommandedTerminal } from './helpers/tech-setup.
 import { technician } from './helpers/technician.js';
 import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
 import { requireTool } from '../sim/tools.js';
+import { waitForLog } from './helpers/rig.js';
 
 /**
  * The technician's client (built CLI, child process) against a running agent (built CLI, child
@@ -47,16 +48,6 @@ async function started(t: CommandedTerminal): Promise<AgentProcess> {
 
 const jsonLines = (text: string) => text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
 
-async function waitForLog(agent: AgentProcess, predicate: (line: any) => boolean, ms = 15_000): Promise<any> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const line = agent.logLines().find(predicate);
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`no such log line within ${ms} ms; stderr:\n${agent.stderr.slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function stop(agent: AgentProcess): Promise<void> {
   agent.kill('SIGTERM');
   expect((await agent.waitExit()).code).toBe(0);
@@ -72,8 +63,8 @@ describe('pos-agent tech logs and cardholder data', () => {
 
     // What a broken fuel gauge driver, or a card reader wired where the battery should be, could put in sysfs.
     t.terminal.apply({ battery: { raw: { capacity: TEST_PAN.replace(/(\d{4})(?=\d)/g, '$1 '), status: TEST_TRACK_2 } } });
-    await waitForLog(agent, (line) => String(line.file).endsWith('/capacity'));
-    await waitForLog(agent, (line) => String(line.file).endsWith('/status'));
+    await waitForLog(agent, (line) => String(line.file).endsWith('/capacity'), 'a line naming the capacity file', 15_000);
+    await waitForLog(agent, (line) => String(line.file).endsWith('/status'), 'a line naming the status file', 15_000);
 
     const fetched = await t.client('logs', '--json', '--device', 'battery', '--level', 'warn');
     expect(fetched.code).toBe(0);
@@ -182,6 +173,11 @@ describe('pos-agent tech ops', () => {
     // All the fields, also those the heartbeat leaves out.
     expect(data.devices.battery.reading).toMatchObject({ percent: 87, voltageV: 3.987, cycleCount: 112, health: 'Good', stateOfHealthPercent: 95 });
     expect(data.outbox).toMatchObject({ dropped: 0 });
+    // How it came to start, the boot it saw, and its own MQTT bytes both ways.
+    expect(data.restart).toBe('first');
+    expect(data.devices.system.reading.boots).toEqual([expect.objectContaining({ restart: 'first' })]);
+    expect(data.connection.bytesSent).toBeGreaterThan(0);
+    expect(data.connection.bytesReceived).toBeGreaterThan(0);
     const readable = await t.client('status');
     expect(readable.stdout).toContain(`${t.terminalId}  IN_SERVICE`);
     expect(readable.stdout).toMatch(/battery\s+online/);
@@ -211,7 +207,7 @@ describe('pos-agent tech ops', () => {
     const level = await t.client('loglevel', 'debug', '--minutes', '0.05');
     expect(level.code).toBe(0);
     expect(JSON.parse((await t.client('status', '--json')).stdout).logLevel).toMatchObject({ level: 'debug', configured: 'info' });
-    await waitForLog(agent, (line) => line.msg === 'log level back to the configured info');
+    await waitForLog(agent, (line) => line.msg === 'log level back to the configured info', 'log level back to the configured info', 15_000);
     expect(JSON.parse((await t.client('status', '--json')).stdout).logLevel).toEqual({ level: 'info', configured: 'info' });
     await stop(agent);
   });

@@ -1,4 +1,5 @@
 import * as z from '../../protocol/schema.js';
+import { pollSeconds } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
 import { createAppDriver, type AppConfig, type AppReading } from './driver.js';
 import { APP_THRESHOLDS, appRules } from './faults.js';
@@ -16,7 +17,7 @@ export const app: DeviceModule<AppConfig, AppReading, 'app'> = {
         minCount: z._default(z.int().check(z.gte(1), z.lte(1000)), 1),
       }),
     ).check(z.minLength(1)),
-    pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 10),
+    pollSeconds: pollSeconds(10),
   }),
   thresholds: APP_THRESHOLDS,
   pollSeconds: (config) => config.pollSeconds,

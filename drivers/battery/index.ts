@@ -1,4 +1,5 @@
 import * as z from '../../protocol/schema.js';
+import { pollSeconds } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
 import type { BatteryReading } from './codec.js';
 import { createBatteryDriver, type BatteryConfig } from './driver.js';
@@ -11,7 +12,7 @@ export const battery: DeviceModule<BatteryConfig, BatteryReading, 'battery'> = {
   config: z.strictObject({
     supply: z.optional(supplyName),
     mains: z.optional(supplyName),
-    pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 30),
+    pollSeconds: pollSeconds(30),
   }),
   thresholds: BATTERY_THRESHOLDS,
   pollSeconds: (config) => config.pollSeconds,

@@ -1,4 +1,5 @@
 import * as z from '../../protocol/schema.js';
+import { absolutePath, pollSeconds } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
 import { BaselineStore } from './baseline.js';
 import { createMerchantDriver, type MerchantConfig, type MerchantReading } from './driver.js';
@@ -13,9 +14,9 @@ const value = z.string().check(z.minLength(1), z.maxLength(128));
 export const merchant: DeviceModule<MerchantConfig, MerchantReading> = {
   name: 'merchant',
   config: z.strictObject({
-    file: z.string().check(z.regex(/^\//, 'an absolute path')),
+    file: absolutePath(),
     format: z.enum(['json', 'properties']),
-    pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 10),
+    pollSeconds: pollSeconds(10),
     fields: z.strictObject({ mid: location, tid: location, mcc: z.optional(location), name: z.optional(location) }),
     expectedMcc: z.optional(z.array(mcc).check(z.minLength(1))),
     expected: z.optional(z.strictObject({ mid: z.optional(value), tid: z.optional(value), mcc: z.optional(mcc), name: z.optional(value) })),

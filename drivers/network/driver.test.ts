@@ -61,7 +61,7 @@ describe('network driver against fixture trees', () => {
       const { env, records } = envFor(root);
       const driver = createNetworkDriver(config(expected.interface), env);
 
-      expect(await driver.read(signal())).toEqual(expected.reading);
+      expect(await driver.read(signal())).toEqual({ ...expected.reading, dataUse: { since: expect.any(Number), rxBytes: 0, txBytes: 0 } });
       const warned = warnings(records).map((record) => path.basename(record.file));
       expect(warned.sort()).toEqual([...expected.problems].sort());
 
@@ -108,6 +108,25 @@ describe('network driver: carrier, counters', () => {
     expect(afterReload.counters).toMatchObject({ rx_packets: 3, tx_packets: 1 });
     expect(afterReload.deltas).toMatchObject({ rx_packets: 3, tx_packets: 1, rx_errors: 0 });
     expect(Object.values(afterReload.deltas!).every((delta) => delta >= 0)).toBe(true);
+  });
+
+  it("sums the interface's bytes since the start across a counter reset, beside the agent's own MQTT bytes", async () => {
+    const dir = tempDir();
+    const sim = new SimNetwork(new FileTree(path.join(dir, 'sys')), new FileTree(path.join(dir, 'proc')), 'wwan0');
+    const traffic = { bytesSent: 1_234, bytesReceived: 567 };
+    const { env } = envFor(dir, { linkTraffic: () => traffic });
+    const driver = createNetworkDriver(config('wwan0'), env);
+    sim.advance({ rx: 100, tx: 50 });
+    expect((await driver.read(signal())).dataUse).toMatchObject({ rxBytes: 0, txBytes: 0, agentSentBytes: 1_234, agentReceivedBytes: 567 });
+    sim.advance({ rx: 10, tx: 5 });
+    const before = (await driver.read(signal())).dataUse!;
+    expect(before.rxBytes).toBeGreaterThan(0);
+    sim.resetCounters();
+    sim.advance({ rx: 10, tx: 5 });
+    traffic.bytesSent += 400;
+    const after = (await driver.read(signal())).dataUse!;
+    // The bytes counted after the reset add to those before it; nothing goes negative.
+    expect(after).toMatchObject({ rxBytes: before.rxBytes * 2, txBytes: before.txBytes * 2, agentSentBytes: 1_634, since: before.since });
   });
 
   it('reads the simulated administratively-down interface as down: its carrier cannot be read', async () => {

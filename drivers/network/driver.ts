@@ -2,6 +2,7 @@ import { errnoCode, errorMessage } from '../../basics/errors.js';
 import { Modem, type ModemStatus } from '../modem/modem.js';
 import { InputProblems } from '../problems.js';
 import type { Driver, DriverEnv, SelfTest } from '../types.js';
+import { DataUseCounter, type DataUse } from './data-use.js';
 import {
   COUNTER_NAMES, counterDeltas, linkUp, parseCarrier, parseCounter, parseOperstate, parseWireless,
   type Counters, type Operstate, type WirelessLine,
@@ -45,6 +46,8 @@ export interface NetworkReading {
   probe?: ProbeResult;
   /** The round trip of the last probe while the host answers, for the heartbeat between probes. */
   lastProbeRttMs?: number;
+  /** Bytes carried since the agent started: the interface's and the agent's own (status only). */
+  dataUse?: DataUse;
 }
 
 const NOT_PRESENT: Pick<NetworkReading, 'operstate' | 'carrier' | 'up'> = { operstate: 'notpresent', up: false };
@@ -69,6 +72,7 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
   const hostAddresses = new Set(config.probe ? tableAddresses(config.probe.host) : []);
   let lastProbeRttMs: number | undefined;
   let previousCounters: Counters | undefined;
+  const dataUse = new DataUseCounter(clock.now());
 
   async function readFile(reader: typeof sysfs, relative: string): Promise<string | undefined> {
     try {
@@ -192,6 +196,8 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
       }
       if (probeResult) reading.probe = probeResult;
       if (lastProbeRttMs !== undefined) reading.lastProbeRttMs = lastProbeRttMs;
+      dataUse.add(link.deltas);
+      reading.dataUse = dataUse.figures(env.linkTraffic?.());
       for (const key of Object.keys(reading) as (keyof NetworkReading)[]) {
         if (reading[key] === undefined) delete reading[key];
       }

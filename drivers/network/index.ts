@@ -1,4 +1,5 @@
 import * as z from '../../protocol/schema.js';
+import { baudRate, pollSeconds, ttyPath } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
 import { createNetworkDriver, type NetworkConfig, type NetworkReading } from './driver.js';
 import { NETWORK_THRESHOLDS, networkRules } from './faults.js';
@@ -8,11 +9,11 @@ export const network: DeviceModule<NetworkConfig, NetworkReading, 'network'> = {
   name: 'network',
   config: z.strictObject({
     interface: z.string().check(z.regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'an interface name under class/net (at most 15 characters)')),
-    pollSeconds: z._default(z.number().check(z.gte(0.5), z.lte(86_400)), 10),
+    pollSeconds: pollSeconds(10, 0.5),
     modem: z.optional(
       z.strictObject({
-        path: z.string().check(z.minLength(1)),
-        baudRate: z._default(z.int().check(z.gte(300), z.lte(4_000_000)), 115_200),
+        path: ttyPath(),
+        baudRate: baudRate(115_200, 300),
       }),
     ),
     probe: z.optional(

@@ -1,4 +1,5 @@
 import * as z from '../../protocol/schema.js';
+import { baudRate, pollSeconds, ttyPath } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
 import { createPrinterDriver, type PrinterConfig, type PrinterReading } from './driver.js';
 import { PRINTER_THRESHOLDS, printerRules } from './faults.js';
@@ -6,9 +7,9 @@ import { PRINTER_THRESHOLDS, printerRules } from './faults.js';
 export const printer: DeviceModule<PrinterConfig, PrinterReading, 'printer'> = {
   name: 'printer',
   config: z.strictObject({
-    path: z.string().check(z.minLength(1, 'the tty of the printer, e.g. /dev/ttyS1')),
-    baudRate: z._default(z.int().check(z.gte(50), z.lte(4_000_000)), 115200),
-    pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 5),
+    path: ttyPath('the tty of the printer, e.g. /dev/ttyS1'),
+    baudRate: baudRate(115200),
+    pollSeconds: pollSeconds(5),
     // On by default: paper out and an open cover are then known as they happen, not at the next
     // poll. A printer without status back ignores the command and is still polled.
     statusBack: z._default(z.boolean(), true),

@@ -1,5 +1,6 @@
 import * as z from '../../protocol/schema.js';
 import { sysfsAt } from '../sysfs.js';
+import { absolutePath, pollSeconds } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
 import type { SystemReading } from './codec.js';
 import { createSystemDriver } from './driver.js';
@@ -15,8 +16,8 @@ export interface SystemConfig {
 export const system: DeviceModule<SystemConfig, SystemReading, 'system'> = {
   name: 'system',
   config: z.strictObject({
-    pollSeconds: z._default(z.number().check(z.gte(0.1), z.lte(86_400)), 60),
-    clockSyncFile: z.optional(z.string().check(z.regex(/^\//, 'an absolute path'))),
+    pollSeconds: pollSeconds(60),
+    clockSyncFile: z.optional(absolutePath()),
   }),
   thresholds: SYSTEM_THRESHOLDS,
   pollSeconds: (config) => config.pollSeconds,

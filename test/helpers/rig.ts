@@ -7,6 +7,7 @@ import { AgentProcess } from './agent-process.js';
 import { memoryLog } from './log.js';
 import type { Recorder } from './recorder.js';
 import { tempDir, writeJson } from '../../sim/temp-dirs.js';
+import { delay, holdsWithin } from '../../basics/wait.js';
 
 /**
  * One simulated terminal and the built agent pointed at it, started as often as a test likes;
@@ -98,14 +99,12 @@ export class Rig {
   }
 }
 
+/** The first log line of the agent that `predicate` accepts, waiting for it up to `ms`. */
 export async function waitForLog(agent: { logLines(): any[]; stderr?: string }, predicate: (line: any) => boolean, what: string, ms = 20_000): Promise<any> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const line = agent.logLines().find(predicate);
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`no log line "${what}" within ${ms} ms; last lines:\n${agent.logLines().slice(-15).map((l) => JSON.stringify(l)).join('\n')}`);
-    await sleep(50);
-  }
+  if (await holdsWithin(() => agent.logLines().some(predicate), ms)) return agent.logLines().find(predicate);
+  const lines = agent.logLines();
+  const tail = lines.length > 0 ? lines.slice(-15).map((l) => JSON.stringify(l)).join('\n') : (agent.stderr ?? '').slice(-3000);
+  throw new Error(`no log line "${what}" within ${ms} ms; last lines:\n${tail}`);
 }
 
 /**
@@ -120,21 +119,11 @@ export async function waitForReconnect(agent: { logLines(): any[] }, since: numb
     const retry = lines.filter((line) => line.msg === 'cannot reach the broker' || line.msg === 'lost the broker').at(-1);
     const deadline = Math.max(since, retry ? retry.time + retry.retryInMs : 0) + 20_000;
     if (Date.now() > deadline) throw new Error(`no reconnect since ${new Date(since).toISOString()}; last lines:\n${lines.slice(-10).map((line) => JSON.stringify(line)).join('\n')}`);
-    await sleep(50);
+    await delay(50);
   }
 }
 
-export async function waitUntil(what: string, condition: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { delay as sleep, waitUntil } from '../../basics/wait.js';
 
 /** Proves a recorder's subscription is live: a marker published by another client reaches it. */
 export async function roundTrip(url: string, recorder: Recorder, topic: string, options: IClientOptions = {}): Promise<void> {

@@ -1,45 +1,33 @@
-import { SerialportTransport } from '../../drivers/serial/serialport-transport.js';
 import { SimCardReader } from '../../sim/card-reader.js';
 import { SimPrinter } from '../../sim/printer.js';
-import { PtyPair } from '../../sim/pty.js';
+import type { SerialTransport } from '../../drivers/serial/transport.js';
+import { ptyWire, type SimWire } from '../../sim/wiring.js';
 
 /**
- * Simulated serial devices on the device end of socat pseudo-terminals, as the agent meets real
- * ones: it opens `pair.agentPath` through `serialport`. `replug()` brings the ttys back after
- * `pair.unplug()` and reopens the device's end.
+ * A simulated serial device on the device end of a socat pseudo-terminal (sim/wiring.ts), as the
+ * agent meets a real one: it opens `agentPath` through `serialport`. `replug()` brings the ttys
+ * back after `unplug()` and reopens the device's end.
  */
 export interface PtyDevice<D> {
-  pair: PtyPair;
+  wire: SimWire;
   device: D;
+  agentPath: string;
+  unplug(): Promise<void>;
   replug(): Promise<void>;
   stop(): Promise<void>;
 }
 
-async function onPty<D extends { start(): Promise<void>; stop(): Promise<void> }>(
-  socat: string,
-  dir: string,
-  name: string,
-  baudRate: number,
-  make: (transport: SerialportTransport) => D,
-): Promise<PtyDevice<D>> {
-  const pair = await PtyPair.start(socat, dir, name);
-  const device = make(new SerialportTransport({ path: pair.devicePath, baudRate }));
-  await device.start();
+async function onPty<D>(socat: string, dir: string, name: string, baudRate: number, make: (deviceEnd: SerialTransport) => D): Promise<PtyDevice<D>> {
+  const wire = await ptyWire(socat, dir, name, baudRate);
   return {
-    pair,
-    device,
-    async replug() {
-      // The device's end may not have noticed the hang-up yet: close it before opening the new tty.
-      await device.stop();
-      await pair.plug();
-      await device.start();
-    },
-    async stop() {
-      await device.stop();
-      await pair.stop();
-    },
+    wire,
+    device: make(wire.deviceEnd),
+    agentPath: wire.agentPath,
+    unplug: () => wire.unplug(),
+    replug: () => wire.plug(),
+    stop: () => wire.close(),
   };
 }
 
-export const printerOnPty = (socat: string, dir: string) => onPty(socat, dir, 'printer', 115200, (transport) => new SimPrinter(transport));
-export const cardReaderOnPty = (socat: string, dir: string) => onPty(socat, dir, 'reader', 38400, (transport) => new SimCardReader(transport));
+export const printerOnPty = (socat: string, dir: string) => onPty(socat, dir, 'printer', 115200, (deviceEnd) => new SimPrinter(deviceEnd));
+export const cardReaderOnPty = (socat: string, dir: string) => onPty(socat, dir, 'reader', 38400, (deviceEnd) => new SimCardReader(deviceEnd));
