@@ -49,15 +49,15 @@ describe('a wall clock stepped under the agent', () => {
         const mark = t.recorder.messages.length;
         const after = (json: any, suffix: string, m: any) => t.recorder.messages.indexOf(m) >= mark && m.topic.endsWith(`/${suffix}`) && json;
         await t.terminal.apply({ battery: { capacity: 10 } });
-        // Polls every 0.2 s: 5 s is plenty of margin for two polls; a poll delayed by the step would take an hour.
-        const raised = await t.recorder.waitFor(`${label}: BATTERY_LOW raised`, (m) => after(m.json, 'fault', m) && m.json.code === 'BATTERY_LOW' && m.json.state === 'raised', 5_000);
+        // Polls every 0.2 s: 15 s is margin for two polls on a busy machine; a poll delayed by the step takes an hour.
+        const raised = await t.recorder.waitFor(`${label}: BATTERY_LOW raised`, (m) => after(m.json, 'fault', m) && m.json.code === 'BATTERY_LOW' && m.json.state === 'raised', 15_000);
         await t.terminal.apply({ battery: { capacity: 80 } });
-        await t.recorder.waitFor(`${label}: BATTERY_LOW cleared`, (m) => after(m.json, 'fault', m) && m.json.id === raised.json.id && m.json.state === 'cleared', 5_000);
-        const first = await t.recorder.waitFor(`${label}: a heartbeat`, (m) => after(m.json, 'heartbeat', m), 5_000);
-        await t.recorder.waitFor(`${label}: the next heartbeat`, (m) => after(m.json, 'heartbeat', m) && m.json.seq > first.json.seq, 5_000);
+        await t.recorder.waitFor(`${label}: BATTERY_LOW cleared`, (m) => after(m.json, 'fault', m) && m.json.id === raised.json.id && m.json.state === 'cleared', 15_000);
+        const first = await t.recorder.waitFor(`${label}: a heartbeat`, (m) => after(m.json, 'heartbeat', m), 15_000);
+        await t.recorder.waitFor(`${label}: the next heartbeat`, (m) => after(m.json, 'heartbeat', m) && m.json.seq > first.json.seq, 15_000);
         // Refusals are limited to one a second: junk until one is answered (a limiter on the wall clock stepped back stays silent).
         let refused = false;
-        const answered = t.recorder.waitFor(`${label}: a junk command refused`, (m) => after(m.json, 'reply', m) && m.json.id === null, 10_000).then(() => (refused = true));
+        const answered = t.recorder.waitFor(`${label}: a junk command refused`, (m) => after(m.json, 'reply', m) && m.json.id === null, 15_000).then(() => (refused = true));
         while (!refused) {
           await client.publishAsync(cmd, `junk ${label}`, { qos: 1 });
           await Promise.race([answered, sleep(300)]);
