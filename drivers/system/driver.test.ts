@@ -11,7 +11,7 @@ import { createSystemDriver } from './driver.js';
 const CASES = path.join(import.meta.dirname, 'testcases');
 const DISK = { bsize: 4096, blocks: 262_144, bavail: 131_072 }; // 1 GiB, half available
 const NOW = 1_795_000_000_000;
-const clock = { now: () => NOW, setTimeout: () => undefined as never, clearTimeout: () => {} };
+const clock = { now: () => NOW, monotonic: () => 0, setTimeout: () => undefined as never, clearTimeout: () => {} };
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'system-state-'));
 afterAll(() => fs.rmSync(stateDir, { recursive: true, force: true }));
 const base = { stateDir, clock, files: sysfsAt('/') };
