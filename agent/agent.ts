@@ -31,6 +31,7 @@ import type { OutboxStore } from './outbox/store.js';
 import { markCleanStop, recognizeStart, type StartKind } from './restart.js';
 import { Scheduler } from './scheduler.js';
 import type { AgentStatus } from './status.js';
+import { ClockSteps } from './clock-steps.js';
 import { runSelfTests, type SelfTestResults } from './self-tests.js';
 import { birthMessage, faultsSnapshot, heartbeatMessage } from './telemetry.js';
 import { Uplink } from './uplink.js';
@@ -69,6 +70,7 @@ interface Running {
   devices: Devices;
   scheduler: Scheduler;
   heartbeat: Heartbeat;
+  clockSteps: ClockSteps;
 }
 
 /**
@@ -155,7 +157,9 @@ export class Agent {
     });
     connection.link.on('up', () => deps.onStatusChange?.());
     connection.link.on('down', () => deps.onStatusChange?.());
-    this.running = { startedAt, started, releaseLock, journal, outbox, connection, uplink, engine, maintenance, commands, devices, scheduler, heartbeat };
+    const clockSteps = new ClockSteps(clock, log);
+    clockSteps.start();
+    this.running = { startedAt, started, releaseLock, journal, outbox, connection, uplink, engine, maintenance, commands, devices, scheduler, heartbeat, clockSteps };
 
     // Faults of devices this config no longer has are cleared before the first snapshot.
     engine.retireDevices(devices.polled, clock.now());
@@ -175,6 +179,7 @@ export class Agent {
     const running = this.running;
     if (!running) return;
     running.heartbeat.stop();
+    running.clockSteps.stop();
     running.maintenance.stop();
     running.commands.stop();
     await running.scheduler.stop();
@@ -205,7 +210,7 @@ export class Agent {
   }
 
   status(): AgentStatus {
-    const { startedAt, started, engine, maintenance, devices, scheduler, outbox, connection } = this.live();
+    const { startedAt, started, engine, maintenance, devices, scheduler, outbox, connection, clockSteps } = this.live();
     const faults = engine.list();
     const now = verdict(faults, maintenance.state.on);
     return {
@@ -223,6 +228,7 @@ export class Agent {
       outbox: outbox.figures(),
       connection: connection.link.figures(),
       logLevel: this.logLevel.state,
+      clock: clockSteps.figures(),
     };
   }
 

@@ -15,7 +15,7 @@ const signal = new AbortController().signal;
 
 function fakeClock(start = 1_000_000): Clock & { advance(ms: number): void } {
   let now = start;
-  return { now: () => now, setTimeout: () => undefined as never, clearTimeout: () => {}, advance: (ms) => (now += ms) };
+  return { now: () => now, monotonic: () => now, setTimeout: () => undefined as never, clearTimeout: () => {}, advance: (ms) => (now += ms) };
 }
 
 describe('app driver against fixture trees', () => {

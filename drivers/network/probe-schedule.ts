@@ -27,7 +27,7 @@ export class ProbeSchedule {
   /** Whether this poll probes; a poll that lands half an interval early counts as on time. */
   due(): boolean {
     if (this.answeredAt === undefined) return true;
-    return this.clock.now() - this.answeredAt >= this.answeringMs - this.pollMs / 2;
+    return this.clock.monotonic() - this.answeredAt >= this.answeringMs - this.pollMs / 2;
   }
 
   /**
@@ -50,6 +50,6 @@ export class ProbeSchedule {
 
   /** The application's connection is as good as a probe that connected now. */
   heldOpen(): void {
-    this.answeredAt = this.clock.now();
+    this.answeredAt = this.clock.monotonic();
   }
 }
