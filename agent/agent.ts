@@ -6,14 +6,13 @@ import { systemClock, type Clock } from '../basics/clock.js';
 import { sysfsAt } from '../drivers/sysfs.js';
 import type { DriverEnv, Sample } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
-import type { BirthMessage } from '../protocol/messages.js';
 import { terminalTopics, type TerminalTopics } from '../protocol/topics.js';
 import { verdict } from './availability.js';
-import { CommandDispatcher } from './commands/dispatcher.js';
+import { attachCommands } from './commands/attach.js';
+import type { CommandDispatcher } from './commands/dispatcher.js';
 import { merchantApproval } from './commands/merchant-approval.js';
 import type { OpContext } from './commands/ops.js';
 import type { MerchantDriver } from '../drivers/merchant/driver.js';
-import { ReplayCache } from './commands/replay-cache.js';
 import { TechnicianKeys } from './commands/technician-keys.js';
 import { polledDevices, type AgentConfig } from './config.js';
 import { Connection } from './connection.js';
@@ -32,8 +31,9 @@ import type { OutboxStore } from './outbox/store.js';
 import { markCleanStop, recognizeStart, type StartKind } from './restart.js';
 import { Scheduler } from './scheduler.js';
 import type { AgentStatus } from './status.js';
+import { ClockSteps } from './clock-steps.js';
 import { runSelfTests, type SelfTestResults } from './self-tests.js';
-import { faultsSnapshot, heartbeatMessage } from './telemetry.js';
+import { birthMessage, faultsSnapshot, heartbeatMessage } from './telemetry.js';
 import { Uplink } from './uplink.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -70,6 +70,7 @@ interface Running {
   devices: Devices;
   scheduler: Scheduler;
   heartbeat: Heartbeat;
+  clockSteps: ClockSteps;
 }
 
 /**
@@ -109,8 +110,10 @@ export class Agent {
     const connection = new Connection({ config, topics, clock, log, random: deps.random, connect: deps.connect });
     const linkTraffic = () => connection.link.figures();
     const devices = new Devices({ config, clock, log, driverEnv: { linkTraffic, ...deps.driverEnv } });
+    const birth = () =>
+      birthMessage({ ts: clock.now(), session: connection.session, boot: this.boot, heartbeatSeconds: this.config.heartbeatSeconds, devices: devices.polled, restart: started.restart });
     const uplink = new Uplink({
-      link: connection.link, outbox, topics, clock, log, journal, random: deps.random, birth: () => this.birth(connection.session, devices.polled, started),
+      link: connection.link, outbox, topics, clock, log, journal, birth, random: deps.random,
       drainBytesPerSecond: config.mqtt.drainBytesPerSecond,
     });
     const publishSnapshot = () => {
@@ -148,21 +151,15 @@ export class Agent {
       if (devices.allRead) heartbeat.begin();
     };
     const scheduler = new Scheduler({ clock, log, onSample });
-    const commands = new CommandDispatcher({
-      terminalId: config.terminalId,
-      keys: new TechnicianKeys(config.technicianKeys),
-      replay: new ReplayCache(config.stateDir, clock, log),
+    const commands = attachCommands({
+      config, link: connection.link, topics, replies: uplink, accepting: () => !this.stopping, clock, log,
       context: this.opContext(devices.polled, journal, maintenance, uplink),
-      replies: uplink,
-      clock,
-      log,
     });
     connection.link.on('up', () => deps.onStatusChange?.());
     connection.link.on('down', () => deps.onStatusChange?.());
-    connection.link.on('message', (topic, payload, correlationData) => {
-      if (topic === topics.cmd && !this.stopping) void commands.handle(payload, correlationData);
-    });
-    this.running = { startedAt, started, releaseLock, journal, outbox, connection, uplink, engine, maintenance, commands, devices, scheduler, heartbeat };
+    const clockSteps = new ClockSteps(clock, log);
+    clockSteps.start();
+    this.running = { startedAt, started, releaseLock, journal, outbox, connection, uplink, engine, maintenance, commands, devices, scheduler, heartbeat, clockSteps };
 
     // Faults of devices this config no longer has are cleared before the first snapshot.
     engine.retireDevices(devices.polled, clock.now());
@@ -182,6 +179,7 @@ export class Agent {
     const running = this.running;
     if (!running) return;
     running.heartbeat.stop();
+    running.clockSteps.stop();
     running.maintenance.stop();
     running.commands.stop();
     await running.scheduler.stop();
@@ -212,7 +210,7 @@ export class Agent {
   }
 
   status(): AgentStatus {
-    const { startedAt, started, engine, maintenance, devices, scheduler, outbox, connection } = this.live();
+    const { startedAt, started, engine, maintenance, devices, scheduler, outbox, connection, clockSteps } = this.live();
     const faults = engine.list();
     const now = verdict(faults, maintenance.state.on);
     return {
@@ -230,6 +228,7 @@ export class Agent {
       outbox: outbox.figures(),
       connection: connection.link.figures(),
       logLevel: this.logLevel.state,
+      clock: clockSteps.figures(),
     };
   }
 
@@ -261,16 +260,4 @@ export class Agent {
     };
   }
 
-  private birth(session: number, devices: DeviceName[], started: StartKind): BirthMessage {
-    return {
-      online: true,
-      ts: this.clock.now(),
-      session,
-      boot: this.boot,
-      agentVersion: AGENT_VERSION,
-      heartbeatSeconds: this.config.heartbeatSeconds,
-      devices,
-      restart: started.restart,
-    };
-  }
 }

@@ -17,7 +17,7 @@ export class DrainRate {
     private readonly clock: Clock,
   ) {
     this.balance = bytesPerSecond;
-    this.updatedAt = clock.now();
+    this.updatedAt = clock.monotonic();
   }
 
   /** Milliseconds until the next message may go; 0 when it may go now. */
@@ -33,7 +33,7 @@ export class DrainRate {
   }
 
   private refill(): void {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     this.balance = Math.min(this.bytesPerSecond, this.balance + ((now - this.updatedAt) / 1000) * this.bytesPerSecond);
     this.updatedAt = now;
   }

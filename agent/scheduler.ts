@@ -61,20 +61,22 @@ export class Scheduler {
     entry.intervalMs = intervalMs;
     if (this.started && !entry.running) {
       this.options.clock.clearTimeout(entry.timer);
-      entry.nextAt = this.options.clock.now() + intervalMs;
+      entry.nextAt = this.options.clock.monotonic() + intervalMs;
       this.arm(entry);
     }
   }
 
   figures(): Partial<Record<DeviceName, PollFigures>> {
     const figures: Partial<Record<DeviceName, PollFigures>> = {};
+    // Polls are timed on the monotonic clock; `dueAt` is shown on the wall clock of this moment.
+    const toWall = this.options.clock.now() - this.options.clock.monotonic();
     for (const entry of this.entries.values()) {
       figures[entry.device] = {
         polls: entry.polls,
         failures: entry.failures,
         lastDurationMs: entry.lastDurationMs,
         failing: entry.failing,
-        dueAt: this.started ? entry.nextAt : undefined,
+        dueAt: this.started ? Math.round(entry.nextAt + toWall) : undefined,
       };
     }
     return figures;
@@ -99,7 +101,7 @@ export class Scheduler {
         }
       }),
     );
-    const now = this.options.clock.now();
+    const now = this.options.clock.monotonic();
     for (const entry of this.entries.values()) {
       entry.nextAt = now;
       this.arm(entry);
@@ -128,7 +130,7 @@ export class Scheduler {
 
   private arm(entry: Entry): void {
     if (!this.started) return;
-    const delay = Math.max(0, entry.nextAt - this.options.clock.now());
+    const delay = Math.max(0, entry.nextAt - this.options.clock.monotonic());
     entry.timer = this.options.clock.setTimeout(() => this.tick(entry), delay);
   }
 
@@ -136,7 +138,8 @@ export class Scheduler {
     const { clock } = this.options;
     entry.nextAt += entry.intervalMs;
     // After a stall (a suspended process, a busy machine) skip the missed polls, do not burst.
-    if (entry.nextAt <= clock.now()) entry.nextAt = clock.now() + entry.intervalMs;
+    const now = clock.monotonic();
+    if (entry.nextAt <= now) entry.nextAt = now + entry.intervalMs;
     if (entry.running) {
       // One sample per interval: the hung poll's own timeout first, then "still running".
       if (entry.abandon) entry.abandon();
@@ -150,13 +153,13 @@ export class Scheduler {
   private poll(entry: Entry): Promise<void> {
     const { clock } = this.options;
     const controller = new AbortController();
-    const startedAt = clock.now();
+    const startedAt = clock.monotonic();
     let settled = false;
     const settle = (sample: Sample<unknown>) => {
       if (settled) return;
       settled = true;
       entry.abandon = undefined;
-      entry.lastDurationMs = clock.now() - startedAt;
+      entry.lastDurationMs = Math.round(clock.monotonic() - startedAt);
       if (this.started) this.report(entry, sample);
     };
     entry.abandon = () => {

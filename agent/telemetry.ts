@@ -1,10 +1,16 @@
 import { HEARTBEAT_DEVICES, type HeartbeatDevices } from '../protocol/heartbeat.js';
-import type { FaultMessage, FaultsSnapshot, HeartbeatMessage } from '../protocol/messages.js';
+import type { BirthMessage, FaultMessage, FaultsSnapshot, HeartbeatMessage } from '../protocol/messages.js';
 import type { Verdict } from './availability.js';
 import type { ActiveFault, FaultTransition } from './fault-engine.js';
 import type { MaintenanceState } from './maintenance.js';
+import { AGENT_VERSION } from './version.js';
 
 /** Builders of the payloads of SPEC.md section 4, fields in the order the contract shows them. */
+
+export function birthMessage(fields: Omit<BirthMessage, 'online' | 'agentVersion'>): BirthMessage {
+  const { ts, session, boot, heartbeatSeconds, devices, restart } = fields;
+  return { online: true, ts, session, boot, agentVersion: AGENT_VERSION, heartbeatSeconds, devices, restart };
+}
 
 export function heartbeatMessage(
   seq: number,

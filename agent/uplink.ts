@@ -217,7 +217,7 @@ export class Uplink {
     const code = reasonCode(error);
     const reason = code === undefined ? errorMessage(error) : `${reasonName(code)} (0x${code.toString(16)})`;
     const first = this.refusal === undefined;
-    const refusal = (this.refusal ??= { since: clock.now(), refusals: 0, reason });
+    const refusal = (this.refusal ??= { since: clock.monotonic(), refusals: 0, reason });
     refusal.refusals += 1;
     refusal.reason = reason;
     // Several messages of one window come back refused together: one retry for all of them.
@@ -249,7 +249,7 @@ export class Uplink {
     this.refusal = undefined;
     this.retry.reset();
     this.options.log.info(
-      { refusals: refusal.refusals, refusedForMs: this.options.clock.now() - refusal.since },
+      { refusals: refusal.refusals, refusedForMs: Math.round(this.options.clock.monotonic() - refusal.since) },
       'broker accepts messages again; the outbox drains',
     );
   }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { appPollSection } from './app-poll.js';
+import { merchantPollSection } from './merchant-poll.js';
 import { fleetSection } from './fleet.js';
 import { footprintSection } from './footprint.js';
 import { latencySection } from './latency.js';
@@ -48,6 +49,7 @@ const SECTIONS: Record<string, { title: string; run: Section }> = {
   outbox: { title: 'Outbox: appends and fsyncs, bytes written per message, drain after an outage', run: outboxSection },
   serviceNotify: { title: 'systemd notifications: CPU per message and of the watchdog at WatchdogSec=30', run: serviceNotifySection },
   appPoll: { title: 'The app device: one poll of /proc with 1,000 processes', run: appPollSection },
+  merchantPoll: { title: 'The merchant device: one poll of the parameters file, good and bad', run: merchantPollSection },
   fleet: { title: 'Fleet mode: one process per core, each with N terminals and their agents, against one mosquitto', run: fleetSection },
 };
 

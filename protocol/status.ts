@@ -88,4 +88,14 @@ export interface StatusAnswer {
   outbox: OutboxFigures;
   connection: LinkFigures;
   logLevel: LogLevelState;
+  /** Steps of the wall clock of 2 s or more since the agent started (NTP, a clock set by hand). */
+  clock: ClockFigures;
+}
+
+export interface ClockFigures {
+  steps: number;
+  /** The size of the last step, negative when the clock went back. */
+  lastStepMs?: number;
+  /** When it was noticed, on the wall clock after the step. */
+  lastStepAt?: number;
 }

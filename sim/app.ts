@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { FileTree } from './file-tree.js';
+import { checkFields } from './device-state.js';
 
 /**
  * The payment application's processes in a simulated `/proc`: a few system processes that stay,
@@ -42,6 +43,7 @@ export class SimApp {
   }
 
   set(change: Partial<Omit<AppState, 'pid'>>): void {
+    checkFields('app', change, this.state);
     const next = { ...this.state, ...change };
     if (next.running && !this.state.running) this.start();
     if (!next.running && this.state.running) this.stop();

@@ -1,5 +1,6 @@
 import type { BatteryHealth, BatteryStatus } from '../drivers/battery/codec.js';
 import type { FileTree } from './file-tree.js';
+import { checkFields } from './device-state.js';
 
 /** A battery and its charger under `class/power_supply`, as a kernel fuel-gauge driver shows them. */
 export interface BatteryState {
@@ -50,6 +51,7 @@ export class SimBattery {
   }
 
   set(change: Partial<BatteryState>): void {
+    checkFields('battery', change, this.state, ['raw', 'unplugged']);
     this.state = { ...this.state, ...change };
     this.write();
   }

@@ -10,6 +10,7 @@ import {
   type ReaderFlags,
 } from '../drivers/card-reader/codec.js';
 import type { SerialTransport } from '../drivers/serial/transport.js';
+import { checkFields } from './device-state.js';
 
 /**
  * A card reader on the device end of a serial line (DEVICES.md, "Card reader"): it answers
@@ -74,9 +75,7 @@ export class SimCardReader {
   }
 
   set(change: Partial<CardReaderState>): void {
-    for (const key of Object.keys(change)) {
-      if (!(key in HEALTHY_CARD_READER)) throw new Error(`card reader has no field "${key}"`);
-    }
+    checkFields('card reader', change, HEALTHY_CARD_READER);
     if (change.errorRatio !== undefined && !(change.errorRatio >= 0 && change.errorRatio <= 1)) {
       throw new Error(`errorRatio must be between 0 and 1, not ${change.errorRatio}`);
     }

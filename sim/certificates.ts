@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { findTool } from './tools.js';
+import { checkFields } from './device-state.js';
 
 const run = promisify(execFile);
 const DAY_MS = 86_400_000;
@@ -33,6 +34,7 @@ export class SimCertificate {
   }
 
   async set(change: Partial<CertificateState>): Promise<void> {
+    checkFields('certificate', change, this.state);
     this.state = { ...this.state, ...change };
     await generateCertificate(this.file, '/O=Sim Acquirer/CN=sim-acquirer-ca', Date.now() + this.state.validFromDays * DAY_MS, Date.now() + this.state.expiresInDays * DAY_MS);
   }

@@ -72,7 +72,9 @@ export class ConsoleView {
       if (!this.tty) this.out.write(`${this.clock()}  heartbeat #${this.heartbeat.message.seq} ${payload.length} bytes ${payload.toString()}\n`);
     } else if (topic === topics.fault) {
       const fault = message as FaultMessage;
-      const detail = Object.entries(fault.detail ?? {}).map(([key, value]) => `${key} ${String(value)}`).join(', ');
+      // Nested detail (a merchant field's baseline and current value) as JSON, not "[object Object]".
+      const shown = (value: unknown) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? JSON.stringify(value) : String(value));
+      const detail = Object.entries(fault.detail ?? {}).map(([key, value]) => `${key} ${shown(value)}`).join(', ');
       this.log(`#${fault.seq} ${fault.state === 'raised' ? 'RAISED ' : 'cleared'} ${fault.code} (${fault.severity}) ${detail}`);
     }
     if (this.tty) this.draw();

@@ -84,7 +84,7 @@ export const INJECTIONS: Partial<Record<FaultCode, Injection>> = {
   SYS_REBOOT_LOOP: {
     inject: { boot: { reboots: 3 } },
     clear: { boot: { reboots: 0 } },
-    how: 'three new boot ids 1.5 s apart (the agent sees one per system poll; the fault clears an hour after the last boot)',
+    how: 'three new boot ids, one per system poll of the agent; the fault clears an hour after the last boot',
   },
   CERT_EXPIRING: {
     inject: { certificate: { expiresInDays: 10 } },

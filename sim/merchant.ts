@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { checkFields } from './device-state.js';
 
 /**
  * The payment application's merchant parameters file on a simulated terminal, in `json` form.
@@ -45,6 +46,7 @@ export class SimMerchant {
   }
 
   set(change: Partial<MerchantState>): void {
+    checkFields('merchant', change, this.state);
     const next = { ...this.state, ...change };
     // `pos-agent sim set merchant.mcc=5411` arrives as a number; the file holds identifiers as text.
     for (const field of ['mid', 'tid', 'mcc', 'name'] as const) if (typeof next[field] === 'number') next[field] = String(next[field]);

@@ -1,5 +1,6 @@
 import type { SerialTransport } from '../drivers/serial/transport.js';
 import type { RegistrationStat } from '../drivers/modem/codec.js';
+import { checkFields } from './device-state.js';
 
 /**
  * A cellular modem's AT port (3GPP TS 27.007, V.250 framing) on the device end of any serial
@@ -94,9 +95,7 @@ export class SimModem {
   }
 
   set(change: Partial<ModemState>): void {
-    for (const key of Object.keys(change)) {
-      if (!(key in HEALTHY_MODEM)) throw new Error(`modem has no field "${key}"`);
-    }
+    checkFields('modem', change, HEALTHY_MODEM);
     const urcChanged = change.urcEveryMs !== undefined && change.urcEveryMs !== this.state.urcEveryMs;
     this.state = { ...this.state, ...change };
     if (urcChanged) this.scheduleUrc();

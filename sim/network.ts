@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { CounterName, Operstate } from '../drivers/network/codec.js';
 import type { FileTree } from './file-tree.js';
+import { checkFields } from './device-state.js';
 
 /**
  * One network interface under `class/net/<if>/` and its line in `/proc/net/wireless`, as the
@@ -64,9 +65,7 @@ export class SimNetwork {
   }
 
   set(change: Partial<NetworkState>): void {
-    for (const key of Object.keys(change)) {
-      if (!(key in HEALTHY_CELLULAR) && key !== 'wireless' && key !== 'raw') throw new Error(`network has no field "${key}"`);
-    }
+    checkFields('network', change, HEALTHY_CELLULAR, ['wireless', 'raw']);
     this.state = { ...this.state, ...change };
     this.write();
   }

@@ -1,5 +1,6 @@
 import type { Paper } from '../drivers/printer/codec.js';
 import type { SerialTransport } from '../drivers/serial/transport.js';
+import { checkFields } from './device-state.js';
 
 /**
  * A receipt printer on the device end of a serial line (DEVICES.md, "Printer: ESC/POS"): it
@@ -68,9 +69,7 @@ export class SimPrinter {
   }
 
   set(change: Partial<PrinterState>): void {
-    for (const key of Object.keys(change)) {
-      if (!(key in HEALTHY_PRINTER)) throw new Error(`printer has no field "${key}"`);
-    }
+    checkFields('printer', change, HEALTHY_PRINTER);
     const before = this.statusBlock().toString('hex');
     this.state = { ...this.state, ...change };
     // A power cycle forgets status back: the host has to ask for it again.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FileTree } from './file-tree.js';
+import { checkFields } from './device-state.js';
 
 /** `/proc/meminfo`, `/proc/loadavg`, `/proc/uptime`, `/proc/stat` and the boot id of a simulated terminal. */
 export interface SystemState {
@@ -55,6 +56,7 @@ export class SimSystem {
   }
 
   set(change: Partial<SystemState>): void {
+    checkFields('system', change, this.state);
     this.state = { ...this.state, ...change };
     this.write();
   }

@@ -113,6 +113,7 @@ describe('merchant identity (SPEC.md section 10)', () => {
     expect(approval.stdout).toMatch(/mcc\s+5411\s+5812 \(first-read/);
     const cleared = await fault(t, 'MERCHANT_CHANGED', 'cleared');
     expect(cleared.id).toBe(raised.id);
+    expect(cleared.detail).toMatchObject({ approvedBy: t.tech.kid, values: { mid: JUMPED_MID, mcc: '5411' } });
     expect(t.recorder.of('fault').slice(before).filter((f) => f.state === 'raised' && f.code === 'MERCHANT_CHANGED')).toEqual([]);
 
     const status = await t.client('status', '--json');

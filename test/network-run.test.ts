@@ -64,7 +64,7 @@ describe.skipIf(!socat)('pos-agent run with the network device', () => {
     }
 
     const birth = await recorder.waitForJson('state', 'birth', (json) => json.online === true);
-    expect(birth.devices).toEqual(['battery', 'network', 'system']);
+    expect(birth.devices).toEqual(['battery', 'network', 'system', 'merchant']);
     const healthy = await recorder.waitForJson('heartbeat', 'a heartbeat with the network', (json) => json.network?.probeRttMs !== undefined);
     expect(healthy.network).toMatchObject({ up: true, rssiDbm: -71, registration: 'home' });
     expect(Object.keys(healthy.network)).toEqual(['up', 'rssiDbm', 'registration', 'probeRttMs']);

@@ -29,6 +29,7 @@ function manualClock(start: number) {
   let next = 0;
   const clock: Clock = {
     now: () => now,
+    monotonic: () => now,
     setTimeout: (fn, ms) => {
       const id = ++next;
       timers.push({ at: now + ms, fn, id });

@@ -130,7 +130,7 @@ export class CommandDispatcher {
   private async execute(command: Admitted, correlationData: Buffer | undefined): Promise<void> {
     const { clock, log, context, replies } = this.options;
     const { id, op, args, kid } = command;
-    const started = clock.now();
+    const started = clock.monotonic();
     // Without grep: a later `logs --grep` (every round of --follow) would find this very line.
     const { grep: _grep, ...shown } = args as { grep?: string };
     log.info({ id, op, kid, args: shown }, `command ${op} accepted`);
@@ -139,7 +139,7 @@ export class CommandDispatcher {
       parts.forEach((data, index) => {
         replies.send('reply', (seq) => ({ seq, ts: clock.now(), id, ok: true, data, part: index + 1, parts: parts.length }), correlationData);
       });
-      log.info({ id, op, parts: parts.length, ms: clock.now() - started }, `command ${op} done`);
+      log.info({ id, op, parts: parts.length, ms: Math.round(clock.monotonic() - started) }, `command ${op} done`);
     } catch (error) {
       log.error({ id, op, err: error }, `command ${op} failed`);
       replies.send('reply', (seq) => ({ seq, ts: clock.now(), id, ok: false, error: { code: 'FAILED', message: errorMessage(error) } }), correlationData);

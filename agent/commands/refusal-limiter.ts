@@ -20,7 +20,7 @@ export class RefusalLimiter {
 
   /** Whether this refusal may be answered; if not, it is counted. */
   allow(): boolean {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     if (now - this.lastAnswered >= this.windowMs) {
       this.lastAnswered = now;
       return true;

@@ -15,7 +15,7 @@ const signal = new AbortController().signal;
 
 function fakeClock(start = 1_000_000): Clock & { advance(ms: number): void } {
   let now = start;
-  return { now: () => now, setTimeout: () => undefined as never, clearTimeout: () => {}, advance: (ms) => (now += ms) };
+  return { now: () => now, monotonic: () => now, setTimeout: () => undefined as never, clearTimeout: () => {}, advance: (ms) => (now += ms) };
 }
 
 describe('app driver against fixture trees', () => {
@@ -97,6 +97,53 @@ describe('app starts and faults', () => {
     clock.advance(599_000);
     expect(loop!.assess(await sample())).toBeUndefined();
     clock.advance(2_000);
+    expect(loop!.assess(await sample())?.holds).toBe(false);
+  });
+
+  it('counts the crash-loop window on the monotonic clock: wall-clock steps neither hide nor invent a loop', async () => {
+    const procs = tree();
+    // The wall clock and the monotonic clock move apart: `step` moves the wall clock alone.
+    let wall = 1_795_000_000_000;
+    let monotonic = 5_000;
+    const clock: Clock = { now: () => wall, monotonic: () => monotonic, setTimeout: () => undefined as never, clearTimeout: () => {} };
+    const pass = (ms: number) => ((wall += ms), (monotonic += ms));
+    const step = (ms: number) => (wall += ms);
+    const driver = createAppDriver({ processes: [{ name: 'payment', comm: 'payapp', minCount: 1 }], pollSeconds: 10 }, { procfs: sysfsAt(dir!), log: memoryLog().log, clock });
+    const [, loop] = appRules(resolveThresholds(APP_THRESHOLDS, {}));
+    const sample = async () => ({ ok: true as const, at: clock.now(), reading: await driver.read(signal) });
+
+    procs.start(100, 500);
+    procs.start(200, 600);
+    let s = await sample();
+    expect(s.reading.processes[0]!.restarts).toBe(0); // both running at the first poll: not starts
+    expect(loop!.assess(s)?.holds).toBe(false);
+
+    // Three starts 4 monotonic minutes apart; the wall clock goes back an hour, then forward a day.
+    const starts: [pid: number, ticks: number, wallStep: number][] = [[101, 900, -3_600_000], [102, 1300, 86_400_000], [103, 1700, 0]];
+    for (const [i, [pid, ticks, wallStep]] of starts.entries()) {
+      procs.kill(pid - 1);
+      procs.start(pid, ticks);
+      pass(240_000);
+      step(wallStep);
+      s = await sample();
+      expect(s.reading.processes[0]!.restarts).toBe(i + 1);
+      if (i < 2) expect(loop!.assess(s)).toBeUndefined(); // restarting, not yet a loop
+    }
+    expect(s.reading.processes[0]!.startAgesMs).toEqual([480_000, 240_000, 0]);
+    expect(loop!.assess(s)).toMatchObject({ holds: true, detail: { processes: [{ name: 'payment', starts: 3, restarts: 3 }] } });
+
+    // A day forward on the wall clock alone neither clears it nor drops the starts it counts.
+    step(86_400_000);
+    pass(10_000);
+    s = await sample();
+    expect(s.reading.processes[0]!.startAgesMs).toHaveLength(3);
+    expect(loop!.assess(s)?.holds).toBe(true);
+
+    // An hour back does not keep it either: it clears 10 monotonic minutes after the last start.
+    step(-3_600_000);
+    pass(589_000);
+    expect(loop!.assess(await sample())).toBeUndefined();
+    pass(1_000);
     expect(loop!.assess(await sample())?.holds).toBe(false);
   });
 

@@ -30,8 +30,14 @@ export interface WatchedProcess {
   instances: ProcessInstance[];
   /** Starts seen since the agent started (a new pid or start time), the first poll's not counted. */
   restarts: number;
-  /** When those starts were seen (the agent's clock), the last hour's. */
+  /** When those starts were seen (wall clock, epoch ms), the last hour's. */
   starts: number[];
+  /**
+   * How long before this poll each of `starts` was seen, on the monotonic clock, in the same
+   * order: the crash-loop window counts these, so a step of the wall clock neither hides nor
+   * invents a loop.
+   */
+  startAgesMs: number[];
 }
 
 export interface AppReading {
@@ -46,6 +52,12 @@ const KEEP_STARTS_MS = 3_600_000;
 const MAX_STARTS = 32;
 const PID = /^\d+$/;
 
+/** A start as the agent saw it: on the wall clock for people, on the monotonic clock for the window. */
+interface SeenStart {
+  at: number;
+  monotonic: number;
+}
+
 /**
  * Counts the payment application's processes: each poll lists `{procRoot}`, reads every
  * process's `stat` (one file each, so a thousand processes cost a thousand small reads), and
@@ -57,7 +69,7 @@ export function createAppDriver(config: AppConfig, env: Pick<DriverEnv, 'procfs'
   const problems = new InputProblems(log);
   const watched = config.processes.map((p) => ({ ...p, comm: p.comm ?? p.name, key: commKey(p.comm ?? p.name) }));
   const keys = new Set(watched.map((w) => w.key));
-  const history = watched.map(() => ({ known: undefined as Set<string> | undefined, restarts: 0, starts: [] as number[] }));
+  const history = watched.map(() => ({ known: undefined as Set<string> | undefined, restarts: 0, starts: [] as SeenStart[] }));
   let garbled = new Set<string>();
 
   /** The stat line of each listed process; undefined for one that is gone or unreadable. */
@@ -138,6 +150,7 @@ export function createAppDriver(config: AppConfig, env: Pick<DriverEnv, 'procfs'
       });
 
       const now = clock.now();
+      const monotonic = clock.monotonic();
       const processes = await Promise.all(
         watched.map(async (w, i): Promise<WatchedProcess> => {
           const found = matches.get(w.key) ?? [];
@@ -156,13 +169,22 @@ export function createAppDriver(config: AppConfig, env: Pick<DriverEnv, 'procfs'
             for (const key of current) {
               if (!past.known.has(key)) {
                 past.restarts += 1;
-                past.starts.push(now);
+                past.starts.push({ at: now, monotonic });
               }
             }
           }
           past.known = current;
-          past.starts = past.starts.filter((at) => at > now - KEEP_STARTS_MS).slice(-MAX_STARTS);
-          return { name: w.name, comm: w.comm, minCount: w.minCount, count: instances.length, instances, restarts: past.restarts, starts: [...past.starts] };
+          past.starts = past.starts.filter((start) => monotonic - start.monotonic < KEEP_STARTS_MS).slice(-MAX_STARTS);
+          return {
+            name: w.name,
+            comm: w.comm,
+            minCount: w.minCount,
+            count: instances.length,
+            instances,
+            restarts: past.restarts,
+            starts: past.starts.map((start) => start.at),
+            startAgesMs: past.starts.map((start) => monotonic - start.monotonic),
+          };
         }),
       );
       return { processes, scanned: pids.length };

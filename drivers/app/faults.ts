@@ -27,11 +27,12 @@ export function appRules(t: Thresholds): FaultRule<AppReading>[] {
       assess(sample) {
         if (!sample.ok) return undefined;
         const windowMs = t.APP_CRASH_LOOP.windowSeconds! * 1000;
+        // Ages on the monotonic clock, not `sample.at`: a wall-clock step must not move the window.
         const looping = sample.reading.processes
-          .map((p) => ({ name: p.name, comm: p.comm, starts: p.starts.filter((at) => at > sample.at - windowMs).length, restarts: p.restarts }))
+          .map((p) => ({ name: p.name, comm: p.comm, starts: p.startAgesMs.filter((age) => age < windowMs).length, restarts: p.restarts }))
           .filter((p) => p.starts >= t.APP_CRASH_LOOP.starts!);
         if (looping.length > 0) return { holds: true, detail: { processes: looping, windowSeconds: windowMs / 1000 } };
-        const quiet = sample.reading.processes.every((p) => p.starts.every((at) => at <= sample.at - windowMs));
+        const quiet = sample.reading.processes.every((p) => p.startAgesMs.every((age) => age >= windowMs));
         return quiet ? { holds: false, detail: {} } : undefined;
       },
     },

@@ -17,7 +17,7 @@ const faketime = requireTool('faketime', 'the expired certificate tests');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certs-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const signal = new AbortController().signal;
-const clock = { now: () => Date.now(), setTimeout: () => undefined as never, clearTimeout: () => {} };
+const clock = { now: () => Date.now(), monotonic: () => performance.now(), setTimeout: () => undefined as never, clearTimeout: () => {} };
 
 function makeCert(name: string, days: number, at?: string): string {
   const file = path.join(dir, `${name}.pem`);

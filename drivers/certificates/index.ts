@@ -5,7 +5,7 @@ import { createCertificatesDriver, type CertificatesConfig, type CertificatesRea
 import { CERTIFICATES_THRESHOLDS, certificatesRules } from './faults.js';
 
 /** Certificates' expiry; polled also without a config of its own when the MQTT link has a CA or a client certificate. */
-export const certificates: DeviceModule<CertificatesConfig, CertificatesReading> = {
+export const certificates: DeviceModule<CertificatesConfig, CertificatesReading, 'certificates'> = {
   name: 'certificates',
   config: z.strictObject({
     files: z._default(z.array(z.string().check(z.regex(/^\//, 'an absolute path'))), []),
@@ -16,5 +16,5 @@ export const certificates: DeviceModule<CertificatesConfig, CertificatesReading>
   pollSeconds: (config) => config.pollSeconds,
   create: (config, env) => createCertificatesDriver(config, { ...env, files: sysfsAt('/') }),
   rules: certificatesRules,
-  heartbeat: () => ({}),
+  heartbeat: () => undefined,
 };

@@ -18,7 +18,10 @@ export function merchantRules(t: Thresholds): FaultRule<MerchantReading>[] {
     readingRule('MERCHANT_CHANGED', t, (r) => {
       if (!r.values || !r.changed) return undefined;
       const fields = Object.keys(r.changed);
-      return { holds: fields.length > 0, detail: { file: r.file, fields, changed: r.changed } };
+      if (fields.length > 0) return { holds: true, detail: { file: r.file, fields, changed: r.changed } };
+      // A clear says what the terminal holds now, and who approved it when a technician did.
+      const approvedBy = r.baseline.mid?.how === 'approved' ? r.baseline.mid.kid : undefined;
+      return { holds: false, detail: { file: r.file, values: r.values, approvedBy } };
     }),
 
     readingRule('MERCHANT_MCC_UNEXPECTED', t, (r) => {

@@ -20,7 +20,7 @@ async function pair(state: Partial<ModemState> = {}, chunking: Chunking = 'whole
   return { wire, sim, modem };
 }
 
-const budget = (ms = 4_000) => ({ deadline: Date.now() + ms, signal: new AbortController().signal });
+const budget = (ms = 4_000) => ({ deadline: performance.now() + ms, signal: new AbortController().signal });
 
 describe('Modem against the simulated modem (in-process line)', () => {
   it('reads SIM, signal, registration and operator from a healthy modem, echo on', async () => {

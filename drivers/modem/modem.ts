@@ -109,7 +109,7 @@ export class Modem {
   }
 
   private ask(command: string, { deadline, signal }: Budget): Promise<AtAnswer> {
-    const remaining = deadline - this.env.clock.now();
+    const remaining = Math.floor(deadline - this.env.clock.monotonic());
     if (remaining <= 0) return Promise.reject(new DeviceError('TIMEOUT', `no time left in this poll for ${command}`));
     return this.session.command(command, { timeoutMs: Math.min(AT_TIMEOUT_MS, remaining), signal });
   }

@@ -143,7 +143,7 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
   async function probe(deadline: number, signal: AbortSignal): Promise<ProbeResult | undefined> {
     if (!config.probe) return undefined;
     const { host, port } = config.probe;
-    const timeoutMs = Math.max(1, Math.min(config.probe.timeoutMs, deadline - clock.now()));
+    const timeoutMs = Math.max(1, Math.min(config.probe.timeoutMs, Math.floor(deadline - clock.monotonic())));
     try {
       const answer = await env.probe({ host, port, timeoutMs }, signal);
       if (answer.address) for (const address of tableAddresses(answer.address)) hostAddresses.add(address);
@@ -164,7 +164,7 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
       if (held) return { host, port, ok: true, by: 'connection' };
     }
     if (!schedule.due()) return undefined;
-    const startedAt = clock.now();
+    const startedAt = clock.monotonic();
     const result = await probe(deadline, signal);
     schedule.probed(result?.ok === true, startedAt);
     lastProbeRttMs = result?.ok ? result.rttMs : undefined;
@@ -177,7 +177,7 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
     },
 
     async read(signal) {
-      const deadline = clock.now() + config.pollSeconds * 1000 - pollMargin(config.pollSeconds * 1000);
+      const deadline = clock.monotonic() + config.pollSeconds * 1000 - pollMargin(config.pollSeconds * 1000);
       const [link, wireless, modemStatus, probeResult] = await Promise.all([
         readLink(),
         readWireless(),
@@ -208,7 +208,7 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
       const results: boolean[] = [];
       const [modemTest, probeResult] = await Promise.all([
         modem?.ping(signal),
-        probe(clock.now() + (config.probe?.timeoutMs ?? 0), signal),
+        probe(clock.monotonic() + (config.probe?.timeoutMs ?? 0), signal),
       ]);
       if (modemTest) {
         detail.modem = { pass: modemTest.pass, ...modemTest.detail };

@@ -76,7 +76,7 @@ async function poll(driver: ReturnType<typeof driverFor>, count: number): Promis
 }
 
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+  vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout', 'performance'] });
   proc = new FileTree(tempDir('proc-'));
   answers = true;
   probes = 0;

@@ -30,7 +30,7 @@ export class ProbeSchedule {
   /** Whether this poll probes; a poll that lands half an interval early counts as on time. */
   due(): boolean {
     if (this.answeredAt === undefined) return true;
-    return this.clock.now() - this.answeredAt >= this.answeringMs - this.pollMs / 2;
+    return this.clock.monotonic() - this.answeredAt >= this.answeringMs - this.pollMs / 2;
   }
 
   /**
@@ -57,7 +57,7 @@ export class ProbeSchedule {
    * which is how a host that went away shows first), a probe is due at once: it says which.
    */
   connection(held: boolean): void {
-    if (held) this.answeredAt = this.clock.now();
+    if (held) this.answeredAt = this.clock.monotonic();
     else if (this.held) this.answeredAt = undefined;
     this.held = held;
   }

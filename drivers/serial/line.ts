@@ -72,7 +72,7 @@ export class SerialLine {
 
   private async open(): Promise<void> {
     const { clock, log } = this.env;
-    const now = clock.now();
+    const now = clock.monotonic();
     if (now < this.retryAt) {
       throw new DeviceError('UNAVAILABLE', `${this.path} is not open (${this.lastProblem ?? 'closed'}); next attempt in ${Math.ceil((this.retryAt - now) / 1000)} s`);
     }
@@ -81,7 +81,7 @@ export class SerialLine {
       await transport.open();
     } catch (error) {
       const problem = errorMessage(error);
-      this.retryAt = clock.now() + this.backoff.next();
+      this.retryAt = clock.monotonic() + this.backoff.next();
       if (problem !== this.lastProblem) log.warn({ path: this.path, err: problem }, 'serial line cannot be opened');
       this.lastProblem = problem;
       throw error instanceof DeviceError ? error : new DeviceError('UNAVAILABLE', problem, { cause: error });
@@ -104,7 +104,7 @@ export class SerialLine {
       // A line whose set-up failed is not open: the next poll starts over.
       this.transport = undefined;
       await transport.close();
-      this.retryAt = clock.now() + this.backoff.next();
+      this.retryAt = clock.monotonic() + this.backoff.next();
       this.lastProblem = errorMessage(error);
       throw error;
     }
