@@ -16,7 +16,7 @@ Usage:
                                      the hardware simulator; it writes a config for the agent
   pos-agent sim inject|clear CODE    make a fault happen on a running simulator, or go away
   pos-agent sim set DEVICE.FIELD=VALUE | unplug DEVICE | plug DEVICE | status
-  pos-agent sim --terminals N --broker URL [--duration S] [--heartbeat-seconds H]
+  pos-agent sim --terminals N --broker URL [--first-id N] [--duration S] [--heartbeat-seconds H]
                 [--faults-per-minute F] [--fault-seconds S] [--protocol 4|5] [--batch B]
                 [--dir DIR] [--json FILE] [--keep]
                                      fleet mode: N terminals with their agents in one process,

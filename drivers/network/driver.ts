@@ -127,10 +127,9 @@ export function createNetworkDriver(config: NetworkConfig, env: DriverEnv): Driv
     const { host, port } = config.probe;
     if (!schedule.failing && hostAddresses.size > 0) {
       const tables = await Promise.all(['net/tcp', 'net/tcp6'].map((table) => procfs.read(table).catch(() => undefined)));
-      if (heldOpen(tables, [...hostAddresses], port)) {
-        schedule.heldOpen();
-        return { host, port, ok: true, by: 'connection' };
-      }
+      const held = heldOpen(tables, [...hostAddresses], port);
+      schedule.connection(held);
+      if (held) return { host, port, ok: true, by: 'connection' };
     }
     if (!schedule.due()) return undefined;
     const startedAt = clock.monotonic();

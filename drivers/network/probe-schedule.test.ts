@@ -122,8 +122,10 @@ describe('the acquirer probe schedule', () => {
     proc.write('net/tcp', TCP_HEADER + line('0100007F:01BB', '01'));
     const held = await poll(driver, 100);
     expect(probes).toBe(0);
+    // The connection ends: one probe says whether the host still answers, then quiet again.
     proc.write('net/tcp', TCP_HEADER);
-    await poll(driver, 31);
+    const after = await poll(driver, 29);
+    expect(after.map((reading) => reading.probe?.ok)).toEqual([true, ...Array<undefined>(28).fill(undefined)]);
     expect(probes).toBe(1);
     expect(held.every((reading) => reading.probe?.by === 'connection' && reading.probe.ok)).toBe(true);
 
@@ -146,6 +148,18 @@ describe('the acquirer probe schedule', () => {
     const held = await poll(driver, 40);
     expect(held.every((reading) => reading.probe?.by === 'connection')).toBe(true);
     expect(probes).toBe(5);
+  });
+
+  it('probes at once when the held connection gets stuck with unacknowledged data, and every poll while the host is gone', async () => {
+    const driver = driverFor();
+    proc.write('net/tcp', TCP_HEADER + line('0100007F:01BB', '01'));
+    await poll(driver, 10);
+    expect(probes).toBe(0);
+    answers = false;
+    proc.write('net/tcp', TCP_HEADER + line('0100007F:01BB', '01', '000001F4'));
+    const gone = await poll(driver, 2);
+    // Two failed polls raise NET_HOST_UNREACHABLE (SPEC.md section 5): one poll after the first.
+    expect(gone.map((reading) => reading.probe?.ok)).toEqual([false, false]);
   });
 
   it('probes as scheduled when the connection is not established, goes elsewhere, or waits for an acknowledgement', async () => {

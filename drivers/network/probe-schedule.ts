@@ -3,9 +3,10 @@ import type { Clock } from '../../basics/clock.js';
 /**
  * When the acquirer probe runs. A TCP connect costs a few hundred bytes on a plan paid per byte,
  * and a host that answered a moment ago most likely still does: while it answers, one probe
- * every `answeringSeconds`, and none while the payment application holds a connection to it; once
- * a probe fails, or before the first, every poll, so that `NET_HOST_UNREACHABLE` (2 polls) is
- * raised, and cleared, within a poll or two of the first failure or success.
+ * every `answeringSeconds`, and none while the payment application holds a connection to it (one
+ * at once when that connection ends or stalls); once a probe fails, or before the first, every
+ * poll, so that `NET_HOST_UNREACHABLE` (2 polls) is raised within a poll of the first failure,
+ * and cleared by the first success.
  */
 
 /** A probe every 5 minutes while the host answers: 288 a day instead of 8,640 at a 10 s poll. */
@@ -17,6 +18,8 @@ export class ProbeSchedule {
   /** When the host last showed it answers (a probe that connected, or a held connection). */
   private answeredAt: number | undefined;
   private lastProbeFailed = false;
+  /** Whether the last poll found the application's connection held open. */
+  private held = false;
 
   constructor(
     private readonly clock: Clock,
@@ -48,8 +51,14 @@ export class ProbeSchedule {
     this.lastProbeFailed = !ok;
   }
 
-  /** The application's connection is as good as a probe that connected now. */
-  heldOpen(): void {
-    this.answeredAt = this.clock.monotonic();
+  /**
+   * What this poll found of the application's connection. Held open, it is as good as a probe
+   * that connected now. Once it is no longer (closed, or data waiting for an acknowledgement,
+   * which is how a host that went away shows first), a probe is due at once: it says which.
+   */
+  connection(held: boolean): void {
+    if (held) this.answeredAt = this.clock.monotonic();
+    else if (this.held) this.answeredAt = undefined;
+    this.held = held;
   }
 }
