@@ -1,4 +1,4 @@
-import type { DeviceStatus } from '../protocol/status.js';
+import type { DeviceStatus, DeviceStatuses } from '../protocol/status.js';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Clock } from '../basics/clock.js';
@@ -82,7 +82,7 @@ export class Devices {
   }
 
   /** Each device's latest reading or error, with its poll figures (the `status` answer). */
-  status(polls: Partial<Record<DeviceName, PollFigures>>): Partial<Record<DeviceName, DeviceStatus>> {
+  status(polls: Partial<Record<DeviceName, PollFigures>>): DeviceStatuses {
     const devices: Partial<Record<DeviceName, DeviceStatus>> = {};
     for (const name of this.polled) {
       const sample = this.latest.get(name);
@@ -92,7 +92,8 @@ export class Devices {
           ? { online: true, at: sample.at, reading: sample.reading, polls: polls[name] }
           : { online: false, at: sample.at, error: errorMessage(sample.error), polls: polls[name] };
     }
-    return devices;
+    // Each module's reading is typed by its name (the registry in drivers/index.ts).
+    return devices as DeviceStatuses;
   }
 
   private env(device: DeviceName): DriverEnv {

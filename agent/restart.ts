@@ -3,8 +3,9 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { errnoCode, errorMessage } from '../basics/errors.js';
 import type { SysfsReader } from '../drivers/sysfs.js';
-import { BOOT_ID_FILE, BOOTS_FILE, BOOTS_KEPT, bootsFileExists, parseBootId, readBoots, type Restart } from '../drivers/system/boots.js';
+import { BOOT_ID_FILE, BOOTS_FILE, BOOTS_KEPT, bootsFileExists, parseBootId, readBoots } from '../drivers/system/boots.js';
 import { fsyncDir, writeFileAtomic } from './files.js';
+import type { Restart } from '../protocol/readings.js';
 
 /**
  * How the agent came to start: from a marker that a clean stop leaves in `stateDir` (and a start

@@ -1,5 +1,6 @@
 import type { DeviceName } from '../protocol/devices.js';
 import type { FaultCode } from '../protocol/faults.js';
+import type { DeviceReadings } from '../protocol/readings.js';
 import { app } from './app/index.js';
 import { battery } from './battery/index.js';
 import { certificates } from './certificates/index.js';
@@ -15,7 +16,7 @@ import type { DeviceModule } from './types.js';
  * The registry: each device name maps to its module, under the same name as its config key and
  * its folder. Nothing registers itself by being imported.
  */
-export const DEVICES: Partial<Record<DeviceName, DeviceModule<any, any>>> = {
+export const DEVICES: { [N in DeviceName]?: DeviceModule<any, DeviceReadings[N], N> } = {
   printer,
   cardReader,
   battery,

@@ -2,10 +2,11 @@ import type { DeviceName } from './devices.js';
 import type { FaultCode, Severity } from './faults.js';
 import type { LogLevel } from './log-levels.js';
 import type { Availability, BirthMessage, Reason } from './messages.js';
+import type { DeviceReadings } from './readings.js';
 
 /**
  * The answer of the `status` command (SPEC.md section 6): the running agent as a technician
- * sees it. Each device's `reading` is its driver's whole reading (drivers/<device>/), of which the
+ * sees it. Each device's `reading` is its driver's whole reading (readings.ts), of which the
  * heartbeat carries a few fields (heartbeat.ts).
  */
 
@@ -18,13 +19,16 @@ export interface PollFigures {
   dueAt?: number;
 }
 
-export interface DeviceStatus {
+export interface DeviceStatus<R = unknown> {
   online: boolean;
   at?: number;
-  reading?: unknown;
+  reading?: R;
   error?: string;
   polls?: PollFigures;
 }
+
+/** Each configured device's status, its reading typed by its name. */
+export type DeviceStatuses = { [N in DeviceName]?: DeviceStatus<DeviceReadings[N]> };
 
 export interface ActiveFaultStatus {
   id: string;
@@ -84,7 +88,7 @@ export interface StatusAnswer {
   reasons: Reason[];
   faults: ActiveFaultStatus[];
   maintenance: MaintenanceState;
-  devices: Partial<Record<DeviceName, DeviceStatus>>;
+  devices: DeviceStatuses;
   outbox: OutboxFigures;
   connection: LinkFigures;
   logLevel: LogLevelState;

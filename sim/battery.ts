@@ -1,6 +1,7 @@
-import type { BatteryHealth, BatteryStatus } from '../drivers/battery/codec.js';
 import type { FileTree } from './file-tree.js';
 import { checkFields } from './device-state.js';
+import type { BatteryStatus } from '../protocol/heartbeat.js';
+import type { BatteryHealth } from '../protocol/readings.js';
 
 /** A battery and its charger under `class/power_supply`, as a kernel fuel-gauge driver shows them. */
 export interface BatteryState {

@@ -7,10 +7,10 @@ import {
   NAK,
   ReaderDeframer,
   type Frame,
-  type ReaderFlags,
 } from '../drivers/card-reader/codec.js';
 import type { SerialTransport } from '../drivers/serial/transport.js';
 import { checkFields } from './device-state.js';
+import type { ReaderFlags } from '../protocol/readings.js';
 
 /**
  * A card reader on the device end of a serial line (DEVICES.md, "Card reader"): it answers

@@ -1,6 +1,6 @@
 import type { SerialTransport } from '../drivers/serial/transport.js';
-import type { RegistrationStat } from '../drivers/modem/codec.js';
 import { checkFields } from './device-state.js';
+import type { RegistrationStat } from '../protocol/network-reading.js';
 
 /**
  * A cellular modem's AT port (3GPP TS 27.007, V.250 framing) on the device end of any serial

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import type { CounterName, Operstate } from '../drivers/network/codec.js';
 import type { FileTree } from './file-tree.js';
 import { checkFields } from './device-state.js';
+import type { CounterName, Operstate } from '../protocol/network-reading.js';
 
 /**
  * One network interface under `class/net/<if>/` and its line in `/proc/net/wireless`, as the

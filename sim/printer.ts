@@ -1,6 +1,6 @@
-import type { Paper } from '../drivers/printer/codec.js';
 import type { SerialTransport } from '../drivers/serial/transport.js';
 import { checkFields } from './device-state.js';
+import type { Paper } from '../protocol/heartbeat.js';
 
 /**
  * A receipt printer on the device end of a serial line (DEVICES.md, "Printer: ESC/POS"): it

@@ -90,10 +90,10 @@ async function runTerminal(rounds: FaultCode[][], network: { pollSeconds: number
     );
   }
   // The link's data use in `status`: the simulated interface's traffic and the agent's own MQTT bytes.
-  const link = agent.status().devices.network?.reading as { dataUse: Record<string, number> };
-  expect(link.dataUse.rxBytes).toBeGreaterThan(0);
-  expect(link.dataUse.agentSentBytes).toBeGreaterThan(0);
-  expect(link.dataUse.agentReceivedBytes).toBeGreaterThan(0);
+  const dataUse = agent.status().devices.network?.reading?.dataUse;
+  expect(dataUse?.rxBytes).toBeGreaterThan(0);
+  expect(dataUse?.agentSentBytes).toBeGreaterThan(0);
+  expect(dataUse?.agentReceivedBytes).toBeGreaterThan(0);
   return [...new Set(rounds.flat())];
 }
 

@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../basics/clock.js';
 import { FaultEngine } from '../agent/fault-engine.js';
 import { memoryFaultStore } from '../agent/fault-store.js';
-import { createCardReaderDriver, type CardReaderReading } from '../drivers/card-reader/driver.js';
+import { createCardReaderDriver } from '../drivers/card-reader/driver.js';
 import { allThresholdDefaults, deviceModule } from '../drivers/index.js';
-import { createPrinterDriver, type PrinterReading } from '../drivers/printer/driver.js';
+import { createPrinterDriver } from '../drivers/printer/driver.js';
 import { serialportOpener } from '../drivers/serial/serialport-transport.js';
 import { resolveThresholds } from '../drivers/thresholds.js';
 import type { Driver, FaultRule, Sample } from '../drivers/types.js';
@@ -14,6 +14,7 @@ import { memoryLog } from './helpers/log.js';
 import { cardReaderOnPty, printerOnPty } from './helpers/serial-sims.js';
 import { removeTempDirs, tempDir } from '../sim/temp-dirs.js';
 import { requireTool } from '../sim/tools.js';
+import type { CardReaderReading, PrinterReading } from '../protocol/readings.js';
 
 /**
  * The drivers on the production path: `serialport` on a tty (a socat pseudo-terminal), the

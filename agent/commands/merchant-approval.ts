@@ -1,6 +1,6 @@
-import type { MerchantValues } from '../../drivers/merchant/codec.js';
 import type { MerchantDriver } from '../../drivers/merchant/driver.js';
 import type { OpArgs } from '../../protocol/command.js';
+import type { MerchantValues } from '../../protocol/readings.js';
 
 /**
  * `merchant-approve` (SPEC.md section 6): the values a technician saw become the merchant baseline

@@ -2,6 +2,7 @@ import { errorMessage } from '../../basics/errors.js';
 import { InputProblems } from '../problems.js';
 import type { Driver, DriverEnv } from '../types.js';
 import { commKey, parseBootTime, parseRssKb, parseStat, statComm, type ProcStat } from './codec.js';
+import type { AppReading, ProcessInstance, WatchedProcess } from '../../protocol/readings.js';
 
 export interface WatchedProcessConfig {
   name: string;
@@ -12,38 +13,6 @@ export interface WatchedProcessConfig {
 export interface AppConfig {
   processes: WatchedProcessConfig[];
   pollSeconds: number;
-}
-
-export interface ProcessInstance {
-  pid: number;
-  /** Epoch ms, from the boot time and the process's start in clock ticks. */
-  startedAt?: number;
-  rssKb?: number;
-  cpuSeconds: number;
-}
-
-export interface WatchedProcess {
-  name: string;
-  comm: string;
-  minCount: number;
-  count: number;
-  instances: ProcessInstance[];
-  /** Starts seen since the agent started (a new pid or start time), the first poll's not counted. */
-  restarts: number;
-  /** When those starts were seen (wall clock, epoch ms), the last hour's. */
-  starts: number[];
-  /**
-   * How long before this poll each of `starts` was seen, on the monotonic clock, in the same
-   * order: the crash-loop window counts these, so a step of the wall clock neither hides nor
-   * invents a loop.
-   */
-  startAgesMs: number[];
-}
-
-export interface AppReading {
-  processes: WatchedProcess[];
-  /** Processes listed in this poll. */
-  scanned: number;
 }
 
 /** USER_HZ, the unit of stat's times: 100 on every Linux architecture's ABI. */

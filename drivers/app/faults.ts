@@ -1,7 +1,7 @@
 import { readingRule } from '../rules.js';
 import type { ThresholdDefaults, Thresholds } from '../thresholds.js';
 import type { FaultRule } from '../types.js';
-import type { AppReading } from './driver.js';
+import type { AppReading } from '../../protocol/readings.js';
 
 export const APP_THRESHOLDS: ThresholdDefaults = {
   APP_DOWN: { polls: 2, clearPolls: 1 },

@@ -1,8 +1,9 @@
 import * as z from '../../protocol/schema.js';
 import { pollSeconds } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
-import { createAppDriver, type AppConfig, type AppReading } from './driver.js';
+import { createAppDriver, type AppConfig } from './driver.js';
 import { APP_THRESHOLDS, appRules } from './faults.js';
+import type { AppReading } from '../../protocol/readings.js';
 
 const label = z.string().check(z.minLength(1), z.maxLength(64));
 

@@ -1,39 +1,21 @@
 import { maskedExcerpt } from '../../basics/cardholder-data.js';
+import type { BatteryStatus } from '../../protocol/heartbeat.js';
+import type { BatteryHealth, BatteryReading } from '../../protocol/readings.js';
 /**
  * The Linux power_supply class (kernel Documentation/ABI/testing/sysfs-class-power), file text to
  * values. Every parser returns undefined for a missing file and a problem for garbage or an
  * absurd value, so the reading leaves the field out and the driver says which file was bad.
  */
 
-export const BATTERY_STATUSES = ['Unknown', 'Charging', 'Discharging', 'Not charging', 'Full'] as const;
-export type BatteryStatus = (typeof BATTERY_STATUSES)[number];
+export const BATTERY_STATUSES = ['Unknown', 'Charging', 'Discharging', 'Not charging', 'Full'] as const satisfies readonly BatteryStatus[];
 
 export const BATTERY_HEALTHS = [
   'Unknown', 'Good', 'Overheat', 'Dead', 'Over voltage', 'Unspecified failure', 'Cold',
   'Watchdog timer expire', 'Safety timer expire', 'Over current', 'Calibration required',
   'Warm', 'Cool', 'Hot',
-] as const;
-export type BatteryHealth = (typeof BATTERY_HEALTHS)[number];
+] as const satisfies readonly BatteryHealth[];
 
 export const SUPPLY_TYPES = ['Battery', 'Mains', 'USB', 'UPS', 'Wireless'] as const;
-
-export interface BatteryReading {
-  /** The supply folder under class/power_supply, when one was found. */
-  supply?: string;
-  present: boolean;
-  status?: BatteryStatus;
-  percent?: number;
-  health?: BatteryHealth;
-  voltageV?: number;
-  /** Magnitude only: drivers disagree on the sign; `status` gives the direction. */
-  currentMa?: number;
-  temperatureC?: number;
-  cycleCount?: number;
-  /** charge_full / charge_full_design (or the energy pair), in percent. */
-  stateOfHealthPercent?: number;
-  mains?: string;
-  mainsOnline?: boolean;
-}
 
 /** The files of one supply folder, by name; a missing file is undefined. */
 export type SupplyFiles = Partial<Record<string, string>>;

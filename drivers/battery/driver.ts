@@ -1,7 +1,8 @@
 import { errorMessage } from '../../basics/errors.js';
 import { InputProblems } from '../problems.js';
 import type { Driver, DriverEnv } from '../types.js';
-import { BATTERY_FILES, parseBattery, parseMainsOnline, type BatteryReading, type SupplyFiles } from './codec.js';
+import { BATTERY_FILES, parseBattery, parseMainsOnline, type SupplyFiles } from './codec.js';
+import type { BatteryReading } from '../../protocol/readings.js';
 
 export interface BatteryConfig {
   supply?: string;

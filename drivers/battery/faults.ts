@@ -1,7 +1,7 @@
 import { below, readingRule } from '../rules.js';
 import type { Thresholds, ThresholdDefaults } from '../thresholds.js';
 import type { FaultRule } from '../types.js';
-import type { BatteryHealth, BatteryReading } from './codec.js';
+import type { BatteryHealth, BatteryReading } from '../../protocol/readings.js';
 
 export const BATTERY_THRESHOLDS: ThresholdDefaults = {
   BATTERY_LOW: { raisePercent: 15, clearPercent: 20 },

@@ -1,9 +1,9 @@
 import * as z from '../../protocol/schema.js';
 import { pollSeconds } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
-import type { BatteryReading } from './codec.js';
 import { createBatteryDriver, type BatteryConfig } from './driver.js';
 import { BATTERY_THRESHOLDS, batteryRules } from './faults.js';
+import type { BatteryReading } from '../../protocol/readings.js';
 
 const supplyName = z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a folder name under class/power_supply'));
 

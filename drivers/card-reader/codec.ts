@@ -1,4 +1,5 @@
 import { DeviceError } from '../../basics/errors.js';
+import type { ReaderEvent, ReaderFlags, ReaderStatus } from '../../protocol/readings.js';
 
 /**
  * The card reader's STX/ETX/LRC framing (DEVICES.md, "Card reader"):
@@ -51,8 +52,7 @@ export function requestFrame(cmd: Command): Buffer {
 
 // ---- events ----
 
-export const EVENTS = { K: 'cardInserted', R: 'readOk', X: 'readError', D: 'cardData' } as const;
-export type ReaderEvent = (typeof EVENTS)[keyof typeof EVENTS];
+export const EVENTS = { K: 'cardInserted', R: 'readOk', X: 'readError', D: 'cardData' } as const satisfies Record<string, ReaderEvent>;
 const TRACK_DATA = 0x44; // 'D'
 
 export function isTrackDataFrame(frame: Frame): boolean {
@@ -81,25 +81,6 @@ export function frameForLog(frame: Frame): string {
 }
 
 // ---- responses ----
-
-export interface ReaderFlags {
-  cardPresent: boolean;
-  /** A card is stuck or the slot is jammed. */
-  slotBlocked: boolean;
-  /** The tamper circuit is open now. */
-  tamperLive: boolean;
-  /** The tamper circuit was opened since the last reset. */
-  tamperLatched: boolean;
-  readHeadFault: boolean;
-  lowPower: boolean;
-}
-
-export interface ReaderStatus extends ReaderFlags {
-  /** Card reads since the reader powered on. */
-  reads: number;
-  /** Failed card reads since the reader powered on. */
-  readErrors: number;
-}
 
 const FLAG_BITS: [keyof ReaderFlags, number][] = [
   ['cardPresent', 0x01],

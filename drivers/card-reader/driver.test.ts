@@ -6,7 +6,8 @@ import { memoryLog } from '../../test/helpers/log.js';
 import { memoryLine, type Chunking } from '../serial/memory-transport.js';
 import type { Driver } from '../types.js';
 import { NAK } from './codec.js';
-import { createCardReaderDriver, type CardReaderReading } from './driver.js';
+import { createCardReaderDriver } from './driver.js';
+import type { CardReaderReading } from '../../protocol/readings.js';
 
 const signal = () => new AbortController().signal;
 const opened: Driver<CardReaderReading>[] = [];

@@ -13,28 +13,14 @@ import {
   selfTestResult,
   type Command,
   type Frame,
-  type ReaderEvent,
-  type ReaderStatus,
   type ReaderVersion,
 } from './codec.js';
+import type { CardReaderReading, ReaderEvent, ReaderStatus } from '../../protocol/readings.js';
 
 export interface CardReaderConfig {
   path: string;
   baudRate: number;
   pollSeconds: number;
-}
-
-export interface CardReaderReading extends ReaderStatus {
-  /** Reads and failed reads since the previous poll; a reader restart counts from 0, never negative. */
-  sincePrevious: { reads: number; readErrors: number };
-  /** Times the counters went back (the reader restarted) since the agent started. */
-  counterResets: number;
-  firmware?: string;
-  serial?: string;
-  /** Events the reader sent since the agent started: counted, their data never kept. */
-  events: Record<ReaderEvent, number>;
-  /** Noise, rejected frames, NAKs and frames nobody asked for. */
-  protocolErrors: number;
 }
 
 /** SPEC.md section 5: each command is answered within this. */

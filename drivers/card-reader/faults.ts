@@ -2,7 +2,7 @@ import { errorMessage } from '../../basics/errors.js';
 import { readingRule } from '../rules.js';
 import { threshold, type ThresholdDefaults, type Thresholds } from '../thresholds.js';
 import type { FaultRule, Sample } from '../types.js';
-import type { CardReaderReading } from './driver.js';
+import type { CardReaderReading } from '../../protocol/readings.js';
 
 export const CARD_READER_THRESHOLDS: ThresholdDefaults = {
   READER_OFFLINE: { polls: 2 },

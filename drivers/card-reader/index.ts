@@ -1,8 +1,9 @@
 import * as z from '../../protocol/schema.js';
 import { baudRate, pollSeconds, ttyPath } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
-import { createCardReaderDriver, type CardReaderConfig, type CardReaderReading } from './driver.js';
+import { createCardReaderDriver, type CardReaderConfig } from './driver.js';
 import { CARD_READER_THRESHOLDS, cardReaderRules } from './faults.js';
+import type { CardReaderReading } from '../../protocol/readings.js';
 
 export const cardReader: DeviceModule<CardReaderConfig, CardReaderReading, 'cardReader'> = {
   name: 'cardReader',

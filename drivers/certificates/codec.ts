@@ -1,17 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-
-/** One certificate of a PEM file, as `status` shows it and the faults name it. */
-export interface CertificateInfo {
-  file: string;
-  /** Its place in the file (a chain holds several), from 1. */
-  index: number;
-  subject: string;
-  issuer: string;
-  notBefore: string;
-  notAfter: string;
-  daysLeft: number;
-  state: 'valid' | 'expiring' | 'expired' | 'not-yet-valid';
-}
+import type { CertificateInfo } from '../../protocol/readings.js';
 
 export interface PemFile {
   certificates: X509Certificate[];

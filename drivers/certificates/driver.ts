@@ -2,18 +2,13 @@ import { errorMessage } from '../../basics/errors.js';
 import { InputProblems } from '../problems.js';
 import type { SysfsReader } from '../sysfs.js';
 import type { Driver, DriverEnv } from '../types.js';
-import { describeCertificate, parsePem, type CertificateInfo } from './codec.js';
+import { describeCertificate, parsePem } from './codec.js';
+import type { CertificateInfo, CertificatesReading } from '../../protocol/readings.js';
 
 export interface CertificatesConfig {
   files: string[];
   warnDays: number;
   pollSeconds: number;
-}
-
-export interface CertificatesReading {
-  certificates: CertificateInfo[];
-  /** Files whose certificates could not all be read: what they hold is unknown, not fine. */
-  unreadable: string[];
 }
 
 /**

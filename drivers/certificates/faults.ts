@@ -1,8 +1,7 @@
 import { readingRule } from '../rules.js';
 import type { ThresholdDefaults, Thresholds } from '../thresholds.js';
 import type { Assessment, FaultRule } from '../types.js';
-import type { CertificateInfo } from './codec.js';
-import type { CertificatesReading } from './driver.js';
+import type { CertificateInfo, CertificatesReading } from '../../protocol/readings.js';
 
 export const CERTIFICATES_THRESHOLDS: ThresholdDefaults = {};
 

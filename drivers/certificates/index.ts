@@ -1,8 +1,9 @@
 import * as z from '../../protocol/schema.js';
 import { sysfsAt } from '../sysfs.js';
 import type { DeviceModule } from '../types.js';
-import { createCertificatesDriver, type CertificatesConfig, type CertificatesReading } from './driver.js';
+import { createCertificatesDriver, type CertificatesConfig } from './driver.js';
 import { CERTIFICATES_THRESHOLDS, certificatesRules } from './faults.js';
+import type { CertificatesReading } from '../../protocol/readings.js';
 
 /** Certificates' expiry; polled also without a config of its own when the MQTT link has a CA or a client certificate. */
 export const certificates: DeviceModule<CertificatesConfig, CertificatesReading, 'certificates'> = {

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { errnoCode, errorMessage } from '../../basics/errors.js';
-import { MERCHANT_FIELDS, type MerchantField, type MerchantValues } from './codec.js';
+import { MERCHANT_FIELDS } from './codec.js';
+import type { Baseline, FieldChange, MerchantField, MerchantValues } from '../../protocol/readings.js';
 
 /**
  * The merchant identity this terminal holds its parameters file against, field by field: the
@@ -10,18 +11,6 @@ import { MERCHANT_FIELDS, type MerchantField, type MerchantValues } from './code
  * until a technician approves another. Kept in the state folder, written atomically, so that
  * neither a restart nor a crash forgets it or trusts a changed file anew.
  */
-
-export type BaselineHow = 'provisioned' | 'first-read' | 'approved';
-
-export interface BaselineEntry {
-  value: string | null;
-  how: BaselineHow;
-  at: number;
-  /** The technician key that approved it. */
-  kid?: string;
-}
-
-export type Baseline = Partial<Record<MerchantField, BaselineEntry>>;
 
 export interface SavedBaseline {
   fields: Baseline;
@@ -111,11 +100,6 @@ export function adoptFirstRead(saved: SavedBaseline, values: MerchantValues, at:
 
 export function approve(saved: SavedBaseline, values: MerchantValues, kid: string, at: number): void {
   for (const field of MERCHANT_FIELDS) saved.fields[field] = { value: values[field], how: 'approved', at, kid };
-}
-
-export interface FieldChange {
-  baseline: string | null;
-  current: string | null;
 }
 
 /** The fields whose value differs from the baseline, with both values. */

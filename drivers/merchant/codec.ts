@@ -1,3 +1,5 @@
+import type { MerchantField, MerchantValues } from '../../protocol/readings.js';
+
 /**
  * The payment application's merchant parameters (SPEC.md section 10): a file in `json` form
  * (fields by dotted path) or `properties` form (`key=value` lines, `#` comments), of which the
@@ -5,11 +7,7 @@
  * with a reason a person can act on, never an exception.
  */
 
-export const MERCHANT_FIELDS = ['mid', 'tid', 'mcc', 'name'] as const;
-export type MerchantField = (typeof MERCHANT_FIELDS)[number];
-
-/** The values of the watched fields; `null` where the file has none. */
-export type MerchantValues = Record<MerchantField, string | null>;
+export const MERCHANT_FIELDS = ['mid', 'tid', 'mcc', 'name'] as const satisfies readonly MerchantField[];
 
 export type ParamsFormat = 'json' | 'properties';
 

@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../basics/clock.js';
 import { InputProblems } from '../problems.js';
 import type { Driver } from '../types.js';
-import { adoptFirstRead, approve, differences, provision, type Baseline, type BaselineStore, type FieldChange, type SavedBaseline } from './baseline.js';
-import { decodeParams, MERCHANT_FIELDS, type FieldMap, type MerchantField, type MerchantValues, type ParamsFormat } from './codec.js';
+import { adoptFirstRead, approve, differences, provision, type BaselineStore, type SavedBaseline } from './baseline.js';
+import { decodeParams, MERCHANT_FIELDS, type FieldMap, type ParamsFormat } from './codec.js';
 import type { ParamsSource } from './params-file.js';
+import type { MerchantField, MerchantReading, MerchantValues } from '../../protocol/readings.js';
 
 export interface MerchantConfig {
   file: string;
@@ -13,21 +14,6 @@ export interface MerchantConfig {
   fields: FieldMap;
   expectedMcc?: string[];
   expected?: Partial<Record<MerchantField, string>>;
-}
-
-/** One read of the parameters file against the baseline; what `status` shows of the merchant. */
-export interface MerchantReading {
-  file: string;
-  /** The watched values now; absent when the file could not be read or decoded. */
-  values?: MerchantValues;
-  /** Where the MCC came from: its own field, digits 8 to 11 of the merchant number, or nowhere. */
-  mccFrom?: 'field' | 'mid' | 'none';
-  /** Why the file could not be used this time. */
-  problem?: string;
-  baseline: Baseline;
-  /** The fields that differ from the baseline, with both values; empty when none does. */
-  changed?: Partial<Record<MerchantField, FieldChange>>;
-  expectedMcc?: string[];
 }
 
 export type ApprovalCheck = { ok: true } | { ok: false; field?: MerchantField; message: string };

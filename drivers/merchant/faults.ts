@@ -1,7 +1,7 @@
 import { readingRule } from '../rules.js';
 import type { ThresholdDefaults, Thresholds } from '../thresholds.js';
 import type { FaultRule } from '../types.js';
-import type { MerchantReading } from './driver.js';
+import type { MerchantReading } from '../../protocol/readings.js';
 
 export const MERCHANT_THRESHOLDS: ThresholdDefaults = {
   // A file caught half-written by the payment application is not a change: 2 polls.

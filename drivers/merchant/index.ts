@@ -2,16 +2,17 @@ import * as z from '../../protocol/schema.js';
 import { absolutePath, pollSeconds } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
 import { BaselineStore } from './baseline.js';
-import { createMerchantDriver, type MerchantConfig, type MerchantReading } from './driver.js';
+import { createMerchantDriver, type MerchantConfig } from './driver.js';
 import { MERCHANT_THRESHOLDS, merchantRules } from './faults.js';
 import { paramsFileAt } from './params-file.js';
+import type { MerchantReading } from '../../protocol/readings.js';
 
 const location = z.string().check(z.minLength(1), z.maxLength(200));
 const mcc = z.string().check(z.regex(/^\d{4}$/, 'a 4-digit merchant category code'));
 const value = z.string().check(z.minLength(1), z.maxLength(128));
 
 /** The payment application's merchant parameters file, held against a baseline (SPEC.md section 10). */
-export const merchant: DeviceModule<MerchantConfig, MerchantReading> = {
+export const merchant: DeviceModule<MerchantConfig, MerchantReading, 'merchant'> = {
   name: 'merchant',
   config: z.strictObject({
     file: absolutePath(),

@@ -1,3 +1,6 @@
+import type { Registration } from '../../protocol/heartbeat.js';
+import type { RegistrationStat, SimState } from '../../protocol/network-reading.js';
+
 /**
  * 3GPP TS 27.007 / V.250 result lines, text to values. A line is classified on its own, knowing
  * only which command is waiting for an answer: unsolicited result codes (URCs) can arrive at any
@@ -11,14 +14,6 @@ export type AtLine =
   | { kind: 'final'; final: FinalResult }
   | { kind: 'unsolicited'; text: string }
   | { kind: 'information'; text: string };
-
-/** Registration status of +CREG / +CEREG (TS 27.007 7.2 and 10.1.22). */
-export type RegistrationStat = 0 | 1 | 2 | 3 | 4 | 5;
-
-/** What a fleet reads in the heartbeat (SPEC.md section 4). */
-export type Registration = 'home' | 'roaming' | 'searching' | 'denied' | 'none' | 'unknown';
-
-export type SimState = 'ready' | 'pin' | 'puk' | 'absent' | 'failure' | 'error' | 'other';
 
 export interface Signal {
   /** Absent when the modem does not know (rssi 99). */

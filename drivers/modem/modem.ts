@@ -4,30 +4,9 @@ import { DeviceError, errorMessage } from '../../basics/errors.js';
 import { SerialLine } from '../serial/line.js';
 import type { SerialOpener, SerialOptions } from '../serial/transport.js';
 import type { SelfTest } from '../types.js';
-import {
-  parseCops, parseCpin, parseCsq, parseRegistrationAnswer, registrationOf,
-  type Registration, type RegistrationStat, type SimState,
-} from './codec.js';
+import { parseCops, parseCpin, parseCsq, parseRegistrationAnswer, registrationOf } from './codec.js';
 import { AT_TIMEOUT_MS, AtSession, type AtAnswer } from './session.js';
-
-/** What one poll learnt from the modem. Fields it could not learn are absent. */
-export interface ModemStatus {
-  /** The modem answered at least one command in this poll. */
-  online: boolean;
-  /** Why it did not answer, or why the poll stopped early. */
-  error?: string;
-  sim?: SimState;
-  rssi?: number;
-  ber?: number;
-  rssiDbm?: number;
-  /** `+CSQ: 99,…`: the modem does not know its signal, which counts as weak. */
-  signalUnknown?: boolean;
-  creg?: RegistrationStat;
-  cereg?: RegistrationStat;
-  registration?: Registration;
-  operator?: string;
-  accessTechnology?: string;
-}
+import type { ModemStatus, RegistrationStat } from '../../protocol/network-reading.js';
 
 /** When this poll must be over (epoch ms), and the scheduler's abort. */
 export interface Budget {

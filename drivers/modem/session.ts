@@ -2,7 +2,8 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import type { Logger } from 'pino';
 import type { Clock } from '../../basics/clock.js';
 import { DeviceError } from '../../basics/errors.js';
-import { classifyLine, parseRegistrationUrc, type FinalResult, type RegistrationStat } from './codec.js';
+import { classifyLine, parseRegistrationUrc, type FinalResult } from './codec.js';
+import type { RegistrationStat } from '../../protocol/network-reading.js';
 
 /** SPEC.md section 5: some modems take that long for `AT+CPIN?`. */
 export const AT_TIMEOUT_MS = 5_000;

@@ -1,31 +1,20 @@
 import { maskedExcerpt } from '../../basics/cardholder-data.js';
 import type { Parsed } from '../battery/codec.js';
+import type { CounterName, Counters, Operstate, WirelessLine } from '../../protocol/network-reading.js';
 
 /**
  * The net class (kernel Documentation/ABI/testing/sysfs-class-net) and `/proc/net/wireless`,
  * text to values.
  */
 
-export const OPERSTATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'] as const;
-export type Operstate = (typeof OPERSTATES)[number];
+export const OPERSTATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'] as const satisfies readonly Operstate[];
 
 /** RFC 2863 states in which the interface cannot carry traffic, whatever its carrier says. */
 const DOWN_STATES: ReadonlySet<Operstate> = new Set(['down', 'lowerlayerdown', 'notpresent']);
 
 export const COUNTER_NAMES = [
   'rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes', 'rx_errors', 'tx_errors', 'rx_dropped', 'tx_dropped',
-] as const;
-export type CounterName = (typeof COUNTER_NAMES)[number];
-export type Counters = Partial<Record<CounterName, number>>;
-
-export interface WirelessLine {
-  status: string;
-  linkQuality: number;
-  levelDbm?: number;
-  noiseDbm?: number;
-  /** Which of link, level and noise the driver updated since the last read (a trailing `.`). */
-  updated: { link: boolean; level: boolean; noise: boolean };
-}
+] as const satisfies readonly CounterName[];
 
 export function parseOperstate(text: string | undefined): Parsed<Operstate> {
   if (text === undefined) return {};

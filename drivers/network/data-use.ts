@@ -1,24 +1,14 @@
-import type { Counters } from './codec.js';
-
-/**
- * What the link has carried since the agent started: the interface's bytes both ways, summed
- * from the poll-to-poll increases of its counters (so a counter that goes back to 0 when a driver
- * reloads loses nothing but the bytes of one interval), and the agent's own MQTT bytes.
- */
-export interface DataUse {
-  /** When counting began (the agent's first poll of the interface). */
-  since: number;
-  rxBytes: number;
-  txBytes: number;
-  agentSentBytes?: number;
-  agentReceivedBytes?: number;
-}
+import type { Counters, DataUse } from '../../protocol/network-reading.js';
 
 export interface LinkTraffic {
   bytesSent: number;
   bytesReceived: number;
 }
 
+/**
+ * Sums the interface's bytes from the poll-to-poll increases of its counters, so a counter that
+ * goes back to 0 when a driver reloads loses nothing but the bytes of one interval.
+ */
 export class DataUseCounter {
   private rx = 0;
   private tx = 0;

@@ -1,14 +1,14 @@
 import { errnoCode, errorMessage } from '../../basics/errors.js';
-import { Modem, type ModemStatus } from '../modem/modem.js';
+import { Modem } from '../modem/modem.js';
 import { InputProblems } from '../problems.js';
 import type { Driver, DriverEnv, SelfTest } from '../types.js';
-import { DataUseCounter, type DataUse } from './data-use.js';
+import { DataUseCounter } from './data-use.js';
 import {
   COUNTER_NAMES, counterDeltas, linkUp, parseCarrier, parseCounter, parseOperstate, parseWireless,
-  type Counters, type Operstate, type WirelessLine,
 } from './codec.js';
 import { heldOpen, tableAddresses } from './connections.js';
 import { ANSWERING_PROBE_SECONDS, ProbeSchedule } from './probe-schedule.js';
+import type { Counters, NetworkReading, ProbeResult, WirelessLine } from '../../protocol/network-reading.js';
 
 export interface NetworkConfig {
   interface: string;
@@ -16,38 +16,6 @@ export interface NetworkConfig {
   modem?: { path: string; baudRate: number };
   /** `answeringSeconds`: between probes while the host answers (probe-schedule.ts). */
   probe?: { host: string; port: number; timeoutMs: number; answeringSeconds?: number };
-}
-
-export interface ProbeResult {
-  host: string;
-  port: number;
-  ok: boolean;
-  rttMs?: number;
-  error?: string;
-  /** `connection`: no probe, the payment application holds an established connection to the host. */
-  by?: 'connection';
-}
-
-/** Everything one poll learnt; the heartbeat takes four fields, `status` all of them. */
-export interface NetworkReading {
-  interface: string;
-  operstate?: Operstate;
-  carrier?: 0 | 1;
-  up?: boolean;
-  counters?: Counters;
-  /** Increases since the previous poll, never negative (a counter reset counts from 0). */
-  deltas?: Counters;
-  wireless?: WirelessLine;
-  /** From `+CSQ` on a cellular interface, else from `/proc/net/wireless`. */
-  rssiDbm?: number;
-  signalUnknown?: boolean;
-  modem?: ModemStatus;
-  /** This poll's probe; absent when the schedule let the poll go without one. */
-  probe?: ProbeResult;
-  /** The round trip of the last probe while the host answers, for the heartbeat between probes. */
-  lastProbeRttMs?: number;
-  /** Bytes carried since the agent started: the interface's and the agent's own (status only). */
-  dataUse?: DataUse;
 }
 
 const NOT_PRESENT: Pick<NetworkReading, 'operstate' | 'carrier' | 'up'> = { operstate: 'notpresent', up: false };

@@ -1,7 +1,7 @@
 import { below, readingRule } from '../rules.js';
 import type { ThresholdDefaults, Thresholds } from '../thresholds.js';
 import type { FaultRule } from '../types.js';
-import type { NetworkReading } from './driver.js';
+import type { NetworkReading } from '../../protocol/network-reading.js';
 
 export const NETWORK_THRESHOLDS: ThresholdDefaults = {
   NET_LINK_DOWN: {},

@@ -1,9 +1,10 @@
 import * as z from '../../protocol/schema.js';
 import { baudRate, pollSeconds, ttyPath } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
-import { createNetworkDriver, type NetworkConfig, type NetworkReading } from './driver.js';
+import { createNetworkDriver, type NetworkConfig } from './driver.js';
 import { NETWORK_THRESHOLDS, networkRules } from './faults.js';
 import { ANSWERING_PROBE_SECONDS } from './probe-schedule.js';
+import type { NetworkReading } from '../../protocol/network-reading.js';
 
 export const network: DeviceModule<NetworkConfig, NetworkReading, 'network'> = {
   name: 'network',

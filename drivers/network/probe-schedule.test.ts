@@ -7,9 +7,10 @@ import { removeTempDirs, tempDir } from '../../sim/temp-dirs.js';
 import { memoryLog } from '../../test/helpers/log.js';
 import { sysfsAt } from '../sysfs.js';
 import type { TcpProbe } from '../tcp-probe.js';
-import { createNetworkDriver, type NetworkConfig, type NetworkReading } from './driver.js';
+import { createNetworkDriver, type NetworkConfig } from './driver.js';
 import { network } from './index.js';
 import { ANSWERING_PROBE_SECONDS } from './probe-schedule.js';
+import type { NetworkReading } from '../../protocol/network-reading.js';
 
 /**
  * The acquirer probe's schedule (probe-schedule.ts) through the driver, on vitest's fake clock:

@@ -1,3 +1,6 @@
+import type { Paper } from '../../protocol/heartbeat.js';
+import type { PrinterStatus } from '../../protocol/readings.js';
+
 /**
  * ESC/POS real-time status (DEVICES.md, "Printer: ESC/POS"): DLE EOT requests, their one-byte
  * replies, and Automatic Status Back blocks. Replies carry no length and no checksum, so bytes
@@ -24,33 +27,6 @@ export const isStatusReply = (byte: number) => (byte & 0x93) === 0x12;
 export const isBlockStart = (byte: number) => (byte & 0x93) === 0x10;
 /** `0xx0xxxx`: bytes 2 to 4 of a status back block. */
 export const isBlockByte = (byte: number) => (byte & 0x90) === 0x00;
-
-export type Paper = 'ok' | 'low' | 'out';
-
-/** What the printer says about itself. Fields only DLE EOT carries are absent after a status back block. */
-export interface PrinterStatus {
-  /** The printer's own offline bit; a printer with its cover open is offline and still answers. */
-  offline: boolean;
-  paper: Paper;
-  coverOpen: boolean;
-  cutterError: boolean;
-  /** Auto-recoverable error: the print head is too hot. */
-  overheat: boolean;
-  /** Unrecoverable error. */
-  failure: boolean;
-  recoverableError: boolean;
-  /** Drawer kick-out connector pin 3 (open or closed depends on the drawer). */
-  drawerPinHigh: boolean;
-  feedButton: boolean;
-  /** DLE EOT 2: printing stopped because the paper ended. */
-  paperEndStop?: boolean;
-  /** DLE EOT 2: paper is being fed with the feed button (the printer is offline meanwhile). */
-  feeding?: boolean;
-  /** DLE EOT 2: an error occurred. */
-  errorOccurred?: boolean;
-  /** DLE EOT 1: waiting for online recovery. */
-  waitingForRecovery?: boolean;
-}
 
 const bit = (byte: number, mask: number) => (byte & mask) !== 0;
 

@@ -5,7 +5,8 @@ import { brokenLine } from '../../test/helpers/broken-line.js';
 import { memoryLog } from '../../test/helpers/log.js';
 import { memoryLine, type Chunking, type MemoryLine } from '../serial/memory-transport.js';
 import type { Driver } from '../types.js';
-import { createPrinterDriver, type PrinterReading } from './driver.js';
+import { createPrinterDriver } from './driver.js';
+import type { PrinterReading } from '../../protocol/readings.js';
 
 const signal = () => new AbortController().signal;
 const opened: Driver<PrinterReading>[] = [];

@@ -8,26 +8,15 @@ import {
   PrinterStatusDecoder,
   STATUS_REQUESTS,
   statusRequest,
-  type PrinterStatus,
   type StatusRequest,
 } from './codec.js';
+import type { PrinterReading, PrinterStatus } from '../../protocol/readings.js';
 
 export interface PrinterConfig {
   path: string;
   baudRate: number;
   pollSeconds: number;
   statusBack: boolean;
-}
-
-export interface PrinterReading extends PrinterStatus {
-  /** Where this reading comes from: a DLE EOT poll, or a status back block pushed by the printer. */
-  via: 'poll' | 'statusBack';
-  /** Whether the driver asks the printer for Automatic Status Back. */
-  statusBack: boolean;
-  /** Status back blocks received since the agent started. */
-  statusBackBlocks: number;
-  /** Bytes from the printer that were neither a reply, a block nor flow control. */
-  protocolErrors: number;
 }
 
 /** SPEC.md section 5: each status byte is awaited this long. */

@@ -2,7 +2,7 @@ import { errorMessage } from '../../basics/errors.js';
 import { readingRule } from '../rules.js';
 import type { ThresholdDefaults, Thresholds } from '../thresholds.js';
 import type { FaultRule, Sample } from '../types.js';
-import type { PrinterReading } from './driver.js';
+import type { PrinterReading } from '../../protocol/readings.js';
 
 /**
  * The printer reports its own state, so every fault but "no reply" follows the status bits at

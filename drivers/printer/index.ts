@@ -1,8 +1,9 @@
 import * as z from '../../protocol/schema.js';
 import { baudRate, pollSeconds, ttyPath } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
-import { createPrinterDriver, type PrinterConfig, type PrinterReading } from './driver.js';
+import { createPrinterDriver, type PrinterConfig } from './driver.js';
 import { PRINTER_THRESHOLDS, printerRules } from './faults.js';
+import type { PrinterReading } from '../../protocol/readings.js';
 
 export const printer: DeviceModule<PrinterConfig, PrinterReading, 'printer'> = {
   name: 'printer',

@@ -1,22 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Parsed } from '../battery/codec.js';
+import type { BootRecord } from '../../protocol/readings.js';
 
 /**
  * The terminal's boots as the agent has seen them, kept in `stateDir/boots.json` by the agent at
  * each start (agent/restart.ts), read here for `SYS_REBOOT_LOOP` and the `status` answer.
  */
-
-/** How the agent came to start (SPEC.md section 4). */
-export type Restart = 'first' | 'clean' | 'crash' | 'reboot' | 'power-loss';
-
-export interface BootRecord {
-  bootId: string;
-  /** When the agent first saw this boot (wall clock, ms). */
-  at: number;
-  /** How the agent came to start in this boot; absent for a boot seen while running (the simulator's). */
-  restart?: Restart;
-}
 
 /** Where the kernel names the current boot: a random UUID, new at every boot. */
 export const BOOT_ID_FILE = 'sys/kernel/random/boot_id';

@@ -4,21 +4,8 @@ import type { Clock } from '../../basics/clock.js';
 import { errorMessage } from '../../basics/errors.js';
 import type { InputProblems } from '../problems.js';
 import type { SysfsReader } from '../sysfs.js';
-import { BOOT_ID_FILE, BOOTS_KEPT, parseBootId, readBoots, type BootRecord } from './boots.js';
-
-/** The clock and the boots, as the system device reports them. */
-export interface ClockAndBoots {
-  /** The wall clock at the poll, and the agent's build time: earlier than that, the clock is wrong. */
-  wallClock: number;
-  builtAt: number;
-  /** Present only when `clockSyncFile` is configured. */
-  clockSynced?: boolean;
-  /** How long the clock has been unsynchronized, on the monotonic clock. */
-  unsyncedSeconds?: number;
-  bootId?: string;
-  /** The last boots the agent has seen, oldest first, each with how the agent came to start. */
-  boots: BootRecord[];
-}
+import { BOOT_ID_FILE, BOOTS_KEPT, parseBootId, readBoots } from './boots.js';
+import type { ClockAndBoots } from '../../protocol/readings.js';
 
 export interface ClockAndBootsOptions {
   procfs: SysfsReader;

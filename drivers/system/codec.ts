@@ -1,21 +1,6 @@
 import { maskedExcerpt } from '../../basics/cardholder-data.js';
 import type { Parsed } from '../battery/codec.js';
-import type { ClockAndBoots } from './clock-boots.js';
-
-/** Memory, load, uptime and free space of the terminal itself, its clock and its boots. Sizes in MiB. */
-export interface SystemReading extends Partial<ClockAndBoots> {
-  memTotalMb?: number;
-  memAvailableMb?: number;
-  memAvailablePercent?: number;
-  load1?: number;
-  load5?: number;
-  load15?: number;
-  uptimeSeconds?: number;
-  /** Space on the state folder's filesystem available to the agent (statfs `bavail`). */
-  diskFreeMb?: number;
-  diskTotalMb?: number;
-  diskFreePercent?: number;
-}
+import type { SystemReading } from '../../protocol/readings.js';
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
 

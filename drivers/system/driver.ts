@@ -3,7 +3,8 @@ import { InputProblems } from '../problems.js';
 import type { SysfsReader } from '../sysfs.js';
 import type { Driver, DriverEnv } from '../types.js';
 import { clockAndBoots } from './clock-boots.js';
-import { diskFigures, parseLoadavg, parseMeminfo, parseUptime, type SystemReading } from './codec.js';
+import { diskFigures, parseLoadavg, parseMeminfo, parseUptime } from './codec.js';
+import type { SystemReading } from '../../protocol/readings.js';
 
 /** Reads memory, load and uptime from proc and the free space of the state folder's filesystem. */
 export function createSystemDriver(

@@ -1,7 +1,7 @@
 import { readingRule } from '../rules.js';
 import type { ThresholdDefaults, Thresholds } from '../thresholds.js';
 import type { FaultRule } from '../types.js';
-import type { SystemReading } from './codec.js';
+import type { SystemReading } from '../../protocol/readings.js';
 
 export const SYSTEM_THRESHOLDS: ThresholdDefaults = {
   SYS_DISK_LOW: { raisePercent: 5, raiseMb: 20, clearPercent: 7, clearMb: 30 },

@@ -2,9 +2,9 @@ import * as z from '../../protocol/schema.js';
 import { sysfsAt } from '../sysfs.js';
 import { absolutePath, pollSeconds } from '../config-parts.js';
 import type { DeviceModule } from '../types.js';
-import type { SystemReading } from './codec.js';
 import { createSystemDriver } from './driver.js';
 import { SYSTEM_THRESHOLDS, systemRules } from './faults.js';
+import type { SystemReading } from '../../protocol/readings.js';
 
 export interface SystemConfig {
   pollSeconds: number;

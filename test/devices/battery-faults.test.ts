@@ -4,8 +4,8 @@ import { memoryFaultStore } from '../../agent/fault-store.js';
 import { allThresholdDefaults } from '../../drivers/index.js';
 import { resolveThresholds } from '../../drivers/thresholds.js';
 import type { FaultRule } from '../../drivers/types.js';
-import type { BatteryReading } from '../../drivers/battery/codec.js';
 import { batteryRules } from '../../drivers/battery/faults.js';
+import type { BatteryReading } from '../../protocol/readings.js';
 
 /** Feeds readings one poll each and returns the active codes after each. */
 function run(readings: Partial<BatteryReading>[], overrides: Record<string, unknown> = {}): string[][] {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeviceError } from '../../basics/errors.js';
 import { parseConfig } from '../../agent/config.js';
 import { cardReader } from '../../drivers/card-reader/index.js';
-import type { CardReaderReading } from '../../drivers/card-reader/driver.js';
+import type { CardReaderReading } from '../../protocol/readings.js';
 
 const base = { terminalId: 'T-000123', mqtt: { url: 'mqtt://127.0.0.1:1883' } };
 const problemsOf = (input: unknown) => {

@@ -5,8 +5,8 @@ import { memoryFaultStore } from '../../agent/fault-store.js';
 import { allThresholdDefaults } from '../../drivers/index.js';
 import { resolveThresholds } from '../../drivers/thresholds.js';
 import type { FaultRule, Sample } from '../../drivers/types.js';
-import type { CardReaderReading } from '../../drivers/card-reader/driver.js';
 import { cardReaderRules } from '../../drivers/card-reader/faults.js';
+import type { CardReaderReading } from '../../protocol/readings.js';
 
 const HEALTHY: CardReaderReading = {
   cardPresent: false,

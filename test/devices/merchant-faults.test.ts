@@ -3,10 +3,10 @@ import { FaultEngine } from '../../agent/fault-engine.js';
 import { memoryFaultStore } from '../../agent/fault-store.js';
 import { parseConfig } from '../../agent/config.js';
 import { allThresholdDefaults } from '../../drivers/index.js';
-import type { MerchantReading } from '../../drivers/merchant/driver.js';
 import { merchantRules } from '../../drivers/merchant/faults.js';
 import { resolveThresholds } from '../../drivers/thresholds.js';
 import type { FaultRule, Sample } from '../../drivers/types.js';
+import type { MerchantReading } from '../../protocol/readings.js';
 
 const BASELINE = { mid: { value: 'M1', how: 'first-read' as const, at: 0 }, mcc: { value: '5812', how: 'first-read' as const, at: 0 } };
 const same: Partial<MerchantReading> = { values: { mid: 'M1', tid: 'T1', mcc: '5812', name: null }, changed: {} };

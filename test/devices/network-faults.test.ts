@@ -4,8 +4,8 @@ import { memoryFaultStore } from '../../agent/fault-store.js';
 import { allThresholdDefaults } from '../../drivers/index.js';
 import { resolveThresholds } from '../../drivers/thresholds.js';
 import type { FaultRule, Sample } from '../../drivers/types.js';
-import type { NetworkReading } from '../../drivers/network/driver.js';
 import { networkRules } from '../../drivers/network/faults.js';
+import type { NetworkReading } from '../../protocol/network-reading.js';
 
 const UP: NetworkReading = { interface: 'wwan0', operstate: 'unknown', carrier: 1, up: true };
 const MODEM = { online: true, sim: 'ready', rssiDbm: -71, creg: 1, cereg: 1, registration: 'home' } as const;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeviceError } from '../../basics/errors.js';
 import { parseConfig } from '../../agent/config.js';
 import { printer } from '../../drivers/printer/index.js';
-import type { PrinterReading } from '../../drivers/printer/driver.js';
+import type { PrinterReading } from '../../protocol/readings.js';
 
 const base = { terminalId: 'T-000123', mqtt: { url: 'mqtt://127.0.0.1:1883' } };
 const problemsOf = (input: unknown) => {

@@ -5,8 +5,8 @@ import { DeviceError } from '../../basics/errors.js';
 import { allThresholdDefaults } from '../../drivers/index.js';
 import { resolveThresholds } from '../../drivers/thresholds.js';
 import type { FaultRule, Sample } from '../../drivers/types.js';
-import type { PrinterReading } from '../../drivers/printer/driver.js';
 import { printerRules } from '../../drivers/printer/faults.js';
+import type { PrinterReading } from '../../protocol/readings.js';
 
 const HEALTHY: PrinterReading = {
   offline: false,

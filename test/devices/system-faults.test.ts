@@ -4,8 +4,8 @@ import { memoryFaultStore } from '../../agent/fault-store.js';
 import { allThresholdDefaults } from '../../drivers/index.js';
 import { resolveThresholds } from '../../drivers/thresholds.js';
 import type { FaultRule } from '../../drivers/types.js';
-import type { SystemReading } from '../../drivers/system/codec.js';
 import { systemRules } from '../../drivers/system/faults.js';
+import type { SystemReading } from '../../protocol/readings.js';
 
 function run(readings: SystemReading[]): string[][] {
   let seq = 0;
