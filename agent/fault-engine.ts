@@ -2,6 +2,7 @@ import type { FaultRule, Sample } from '../drivers/types.js';
 import type { DeviceName } from '../protocol/devices.js';
 import { FAULTS, type FaultCode } from '../protocol/faults.js';
 import type { Severity } from '../protocol/faults.js';
+import type { ActiveFaultStatus } from '../protocol/status.js';
 
 /**
  * The one fault engine for every device. Rules say, sample by sample, whether a fault's condition
@@ -9,17 +10,8 @@ import type { Severity } from '../protocol/faults.js';
  * clears it with the same id, and keeps the active set in a store that survives restarts.
  */
 
-export interface ActiveFault {
-  /** `f-<seq>`: the sequence number of the raise message, unique per terminal. */
-  id: string;
-  code: FaultCode;
-  device: DeviceName;
-  severity: Severity;
-  raisedAt: number;
-  message: string;
-  detail: Record<string, unknown>;
-  /** The seq of its raise message, also what orders faults raised in the same millisecond. */
-  raiseSeq: number;
+/** An active fault as the status answer shows it (protocol/status.ts), plus what only the engine keeps. */
+export interface ActiveFault extends ActiveFaultStatus {
   /** Only on disk, while its clear is announced: what the clear carries (see resumeClears). */
   clearing?: { seq: number; clearedAt: number; detail: Record<string, unknown> };
 }

@@ -31,6 +31,7 @@ export interface DeviceStatus<R = unknown> {
 export type DeviceStatuses = { [N in DeviceName]?: DeviceStatus<DeviceReadings[N]> };
 
 export interface ActiveFaultStatus {
+  /** `f-<seq>`: the sequence number of the raise message, unique per terminal. */
   id: string;
   code: FaultCode;
   device: DeviceName;
@@ -38,6 +39,7 @@ export interface ActiveFaultStatus {
   raisedAt: number;
   message: string;
   detail: Record<string, unknown>;
+  /** The seq of its raise message, also what orders faults raised in the same millisecond. */
   raiseSeq: number;
 }
 
