@@ -8,6 +8,7 @@ import { systemClock } from '../basics/clock.js';
 import { createAppDriver } from '../drivers/app/driver.js';
 import { sysfsAt } from '../drivers/sysfs.js';
 import type { BenchContext, Figure } from './index.js';
+import { median } from './rig.js';
 
 const PROCESSES = 1_000;
 
@@ -77,12 +78,6 @@ export function writeProcTree(root: string, count: number): void {
     fs.writeFileSync(path.join(root, `${pid}/stat`), `${pid} (${comm}) S 1 ${pid} ${pid} 0 -1 4194560 812 0 3 0 120 40 0 0 20 0 3 0 ${5000 + i} 210329600 9821 18446744073709551615\n`);
     fs.writeFileSync(path.join(root, `${pid}/status`), `Name:\t${comm}\nVmRSS:\t   39284 kB\n`);
   }
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;

@@ -6,6 +6,7 @@ import { BaselineStore } from '../drivers/merchant/baseline.js';
 import { createMerchantDriver, type MerchantConfig } from '../drivers/merchant/driver.js';
 import { paramsFileAt } from '../drivers/merchant/params-file.js';
 import type { BenchContext, Figure } from './index.js';
+import { median } from './rig.js';
 
 /**
  * The cost of one `merchant` poll: a parameters file as a payment application writes it (json and
@@ -52,11 +53,6 @@ async function measure(driver: ReturnType<typeof createMerchantDriver>, runs: nu
     cpu.push((used.user + used.system) / 1000);
   }
   return { wallMs: median(wall), cpuMs: median(cpu), problem: first.problem };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 const kib = (bytes: number) => (bytes < 1024 ? `${bytes} B` : `${Math.round(bytes / 1024)} KiB`);
